@@ -1,0 +1,31 @@
+"""Any middle-level arch followed by any lower-level arch, as one net with ``.illum`` and ``.sr``."""
+from basicsr.utils.registry import ARCH_REGISTRY
+from torch import nn
+
+from .arch_util import run_lower_level, split_illumination
+
+
+@ARCH_REGISTRY.register()
+class TwoLevelCascade(nn.Module):
+    """Compose two registered archs: ``x -> illum(x) -> sr(.)``, e.g. IllumNet then BasicSR's RRDBNet.
+
+    Args:
+        illum (dict): Options of the middle-level arch (``type`` plus its arguments): ``IllumNet``, or any
+            image-to-image arch of unit scale (e.g. ``RRDBNet`` with ``scale: 1``).
+        sr (dict): Options of the lower-level arch (e.g. ``RRDBNet`` / ``MSRResNet`` with the upscale).
+            It receives the illumination map too when it declares ``accepts_illumination``.
+
+    ``forward(x, return_intermediates=False)`` as :class:`TriCoNet`; ``illum`` is None in the
+    intermediates when the middle-level arch gives no illumination map.
+    """
+
+    def __init__(self, illum, sr):
+        super().__init__()
+        from basicsr.archs import build_network
+        self.illum = build_network(dict(illum))
+        self.sr = build_network(dict(sr))
+
+    def forward(self, x, return_intermediates=False):
+        lit, illum = split_illumination(self.illum(x))
+        out = run_lower_level(self.sr, lit, illum)
+        return {'sr': out, 'lit': lit, 'illum': illum} if return_intermediates else out

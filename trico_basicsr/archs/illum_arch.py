@@ -1,0 +1,68 @@
+"""Middle level: Retinex-style illumination estimation at low resolution."""
+import torch
+import torch.nn.functional as F
+from basicsr.archs.arch_util import ResidualBlockNoBN, default_init_weights, make_layer
+from basicsr.utils.registry import ARCH_REGISTRY
+from torch import nn
+
+from .arch_util import conv3x3
+
+
+@ARCH_REGISTRY.register()
+class IllumNet(nn.Module):
+    """Estimate the illumination of a dark image and divide it out (Retinex: image = reflectance x light).
+
+    ``illum = clamp(exp(a * log(prior + 1e-3) + r(x)), min_illum, 1)`` and ``lit = clamp(x / illum, 0, 1)``,
+    where ``prior`` is LIME's initial estimate (per-pixel channel maximum, box-averaged over
+    ``prior_kernel`` pixels), ``a`` a learned exponent (LIME's gamma) and ``r`` a small CNN with a
+    coarse (1/4 resolution) context branch. ``r``'s last layer starts at zero, so an untrained net is
+    LIME. Fully convolutional with a bounded receptive field, so tiled inference matches whole-image
+    inference.
+
+    Args:
+        num_in_ch (int): Input channels. Default: 3.
+        num_feat (int): Channels of the CNN. Default: 32.
+        num_block (int): Residual blocks of the CNN. Default: 3.
+        illum_channels (int): 1 (grey light) or 3 (per-channel light, corrects colour casts). Default: 3.
+        min_illum (float): Lower bound of the illumination, i.e. the largest gain is 1/min_illum. Default: 0.01.
+        prior_kernel (int): Box size of the LIME prior, in pixels (odd). Default: 5.
+        prior_exponent (float): Initial value of ``a``. Default: 0.8.
+
+    ``forward(x)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W) in [0, 1] and illum
+    (N, illum_channels, H, W) in [min_illum, 1].
+    """
+
+    def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
+                 prior_exponent=0.8):
+        super().__init__()
+        if illum_channels not in (1, num_in_ch):
+            raise ValueError(f'illum_channels must be 1 or {num_in_ch}, got {illum_channels}')
+        if prior_kernel % 2 != 1:
+            raise ValueError(f'prior_kernel must be odd, got {prior_kernel}')
+        self.min_illum, self.prior_kernel = min_illum, prior_kernel
+        self.prior_exponent = nn.Parameter(torch.tensor(float(prior_exponent)))
+        self.conv_first = conv3x3(num_in_ch + 1, num_feat)
+        self.body = make_layer(ResidualBlockNoBN, num_block, num_feat=num_feat)
+        self.context = nn.Sequential(conv3x3(num_feat, num_feat), nn.LeakyReLU(0.1, True), conv3x3(num_feat, num_feat))
+        self.conv_last = conv3x3(num_feat, illum_channels)
+        self.lrelu = nn.LeakyReLU(0.1, inplace=True)
+        default_init_weights([self.conv_first, self.context], 0.1)
+        nn.init.zeros_(self.conv_last.weight)
+        nn.init.zeros_(self.conv_last.bias)
+
+    def prior(self, x):
+        """LIME's initial illumination: box-averaged channel maximum, (N, 1, H, W)."""
+        pad = self.prior_kernel // 2
+        brightest = x.amax(dim=1, keepdim=True)
+        return F.avg_pool2d(F.pad(brightest, (pad, pad, pad, pad), mode='replicate'), self.prior_kernel, stride=1)
+
+    def forward(self, x):
+        log_prior = torch.log(self.prior(x) + 1e-3)
+        feat = self.lrelu(self.conv_first(torch.cat([x, log_prior], dim=1)))
+        feat = self.body(feat)
+        coarse = F.avg_pool2d(feat, 4, ceil_mode=True)
+        feat = feat + F.interpolate(self.context(coarse), size=feat.shape[-2:], mode='bilinear', align_corners=False)
+        log_illum = self.prior_exponent * log_prior + self.conv_last(feat)
+        illum = torch.exp(log_illum).clamp(self.min_illum, 1.0)
+        lit = (x / illum).clamp(0.0, 1.0)
+        return lit, illum

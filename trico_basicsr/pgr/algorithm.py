@@ -1,0 +1,194 @@
+"""PGR -- Phased Gradient-Response: one training iteration of the three levels.
+
+Levels (variable groups): lower ``'sr'`` (theta_S), middle ``'illum'`` (theta_I, optional), upper
+``'hyper'`` (lambda). Objectives, each a function of all groups (see :mod:`.response`):
+
+    g  -- ``lower``:  the SR task's weighted loss on the training batch;
+    f  -- ``middle``: the illumination task's weighted loss on the training batch (it contains g as
+          its coupling term, so it depends on theta_S);
+    F  -- ``upper``:  a fixed fidelity loss on a held-out (upper-level) batch.
+
+One iteration, all gradients taken at the current point (theta_S, theta_I, lambda):
+
+1. first-order gradients ``grad_S g`` and ``grad_I f`` (one fused pass when the model provides it);
+2. middle response (phase >= cooperative, every ``middle_interval`` iterations): theta_I's gradient
+   becomes ``d/dtheta_I f(theta_I, theta_S^K(theta_I))`` through K unrolled lower steps;
+3. hypergradient (phase trilevel, every ``upper_interval`` iterations): ``dF/dlambda`` of
+   ``F(theta_S^K, theta_I^K)``, where ``theta_I^K`` unrolls K middle steps on ``f~`` -- the middle
+   objective seen through the lower level's K-step response (:class:`LowerResponse`) -- and
+   ``theta_S^K`` unrolls K lower steps *from* ``theta_I^K``. So lambda sees both levels' responses,
+   the lower level's reaction to the middle level's move, and the middle level's own anticipation
+   of the lower level (which is how the coupling weight gets its gradient);
+4. updates, lower to upper: ``lower_steps`` lower steps (the first with the gradient of step 1),
+   then the middle level, then lambda.
+"""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .distributed import average_across_ranks
+from .response import gradients, replace, unroll, unroll_backward
+
+PHASES = ('warmup', 'cooperative', 'trilevel')
+
+
+@dataclass
+class Objectives:
+    """The level objectives of one iteration, each ``fn(variables) -> scalar`` on this rank's data."""
+    lower: Callable
+    middle: Optional[Callable] = None
+    upper: Optional[Callable] = None
+    first_order: Optional[Callable] = None  # variables -> {'sr': grad_S g, 'illum': grad_I f}, unreduced
+
+
+class LowerResponse:
+    """``f~(v) = f(v with theta_S := theta_S^K(v))``: an objective seen through K unrolled lower steps.
+
+    Calling it evaluates ``f~``; :meth:`gradients` returns its *total* derivatives (direct partials
+    at the response plus the response part from :func:`unroll_backward`), already rank-averaged.
+
+    Args:
+        outer (callable): The objective ``f``.
+        lower (callable): The lower objective ``g`` whose steps are unrolled.
+        step (float): Unrolled step size (alpha).
+        num_steps (int): K.
+        mode (str), fd_epsilon (float): Second-derivative settings (see :mod:`.response`).
+        reduce (callable): Rank average.
+        first_grad (list[Tensor] | None): ``grad_S g`` at the first point it is asked for, if known.
+    """
+
+    def __init__(self, outer, lower, step, num_steps, mode, fd_epsilon, reduce, first_grad=None):
+        self.outer, self.lower, self.step, self.num_steps = outer, lower, step, num_steps
+        self.mode, self.fd_epsilon, self.reduce, self._first_grad = mode, fd_epsilon, reduce, first_grad
+
+    def _unroll(self, variables):
+        first, self._first_grad = self._first_grad, None  # valid for the first call's point only
+        return unroll(self.lower, variables, 'sr', self.step, self.num_steps, first, self.reduce)
+
+    def __call__(self, variables):
+        return self.outer(replace(variables, 'sr', self._unroll(variables)[-1]))
+
+    def gradients(self, variables, wrt):
+        iterates = self._unroll(variables)
+        partial = gradients(self.outer, replace(variables, 'sr', iterates[-1]), list(wrt) + ['sr'])
+        partial = {name: self.reduce(grads) for name, grads in partial.items()}
+        response = unroll_backward(self.lower, variables, 'sr', iterates, partial['sr'], [w for w in wrt if w != 'sr'],
+                                   self.step, self.mode, self.fd_epsilon, self.reduce)
+        return {name: partial[name] if name == 'sr' else [a + b for a, b in zip(partial[name], response[name])]
+                for name in wrt}
+
+
+class PhasedGradientResponse:
+    """The PGR algorithm over variable groups, independent of networks and images.
+
+    Args:
+        cfg (CfgNode): Validated ``train.pgr`` options (:func:`load_pgr_config`).
+        reduce (callable): Averages a list of gradients over ranks. Default: all-reduce average.
+    """
+
+    def __init__(self, cfg, reduce=average_across_ranks):
+        self.cfg, self.reduce = cfg, reduce
+
+    def phase(self, current_iter):
+        """``'warmup'``, ``'cooperative'`` or ``'trilevel'`` at iteration ``current_iter`` (1-based)."""
+        starts = self.cfg.phases
+        if starts.trilevel_start is not None and current_iter >= starts.trilevel_start:
+            return 'trilevel'
+        if starts.cooperative_start is not None and current_iter >= starts.cooperative_start:
+            return 'cooperative'
+        return 'warmup'
+
+    def _trains(self, level, variables):
+        return level in self.cfg.train_levels and level in variables
+
+    def first_order(self, variables, objectives):
+        """Reduced ``{'sr': grad_S g, 'illum': grad_I f}`` at ``variables``."""
+        if objectives.first_order is not None:
+            local = objectives.first_order(variables)
+        else:
+            local = {'sr': gradients(objectives.lower, variables, ['sr'])['sr']}
+            if objectives.middle is not None and 'illum' in variables:
+                local['illum'] = gradients(objectives.middle, variables, ['illum'])['illum']
+        return {name: self.reduce(grads) for name, grads in local.items()}
+
+    def seen_through_lower(self, objectives, variables, first_grad=None):
+        """The middle objective as the middle level sees it: through the lower response when L trains."""
+        if not self._trains('sr', variables):
+            return objectives.middle
+        cfg = self.cfg
+        return LowerResponse(objectives.middle, objectives.lower, cfg.response_lr.sr, cfg.unroll_steps, cfg.hvp,
+                             cfg.fd_epsilon, self.reduce, first_grad)
+
+    def middle_response(self, variables, objectives, lower_grad):
+        """``d/dtheta_I f(theta_I, theta_S^K(theta_I))``: direct part at the lower response + response part."""
+        return self.seen_through_lower(objectives, variables, lower_grad).gradients(variables, ['illum'])['illum']
+
+    def hypergradient(self, variables, objectives, first, middle_grad=None):
+        """``dF/dlambda`` through the unrolled middle response and the lower response that follows it.
+
+        ``middle_grad`` is the response-aware middle gradient at the current point, if already computed.
+        """
+        cfg = self.cfg
+        alpha, beta, mode, eps = cfg.response_lr.sr, cfg.response_lr.illum, cfg.hvp, cfg.fd_epsilon
+        middle_moves = self._trains('illum', variables) and objectives.middle is not None
+        lower_steps = cfg.unroll_steps if self._trains('sr', variables) else 0
+        middle_steps = cfg.unroll_steps if middle_moves else 0
+        middle = self.seen_through_lower(objectives, variables) if middle_moves else None
+
+        at_illum, it_illum = variables, None
+        if middle_moves:
+            it_illum = unroll(middle, variables, 'illum', beta, middle_steps, middle_grad, self.reduce)
+            at_illum = replace(variables, 'illum', it_illum[-1])
+        it_sr = unroll(objectives.lower, at_illum, 'sr', alpha, lower_steps, None if middle_moves else first['sr'],
+                       self.reduce)
+        end = replace(at_illum, 'sr', it_sr[-1])
+        outer_groups = ['sr'] + (['illum'] if 'illum' in variables else [])
+        adjoint = {name: self.reduce(grads) for name, grads in gradients(objectives.upper, end, outer_groups).items()}
+
+        wrt = ['hyper'] + (['illum'] if middle_moves else [])
+        back_sr = unroll_backward(objectives.lower, at_illum, 'sr', it_sr, adjoint['sr'], wrt, alpha, mode, eps,
+                                  self.reduce)
+        hyper = back_sr['hyper']
+        if middle_moves:
+            adjoint_illum = [a + b for a, b in zip(adjoint['illum'], back_sr['illum'])]
+            back_illum = unroll_backward(middle, variables, 'illum', it_illum, adjoint_illum, ['hyper'], beta, mode, eps,
+                                         self.reduce)
+            hyper = [a + b for a, b in zip(hyper, back_illum['hyper'])]
+        return hyper
+
+    def iteration(self, current_iter, variables, objectives, apply):
+        """Run one PGR iteration.
+
+        Args:
+            current_iter (int): 1-based iteration.
+            variables (dict[str, list[Tensor]]): The *live* parameters of each group (updated in place by ``apply``).
+            objectives (Objectives): This iteration's objectives.
+            apply (callable): ``apply(group, grads)`` takes one optimizer step of ``group`` with ``grads``.
+
+        Returns:
+            dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed).
+        """
+        cfg = self.cfg
+        phase = self.phase(current_iter)
+        first = self.first_order(variables, objectives)
+        updates = {}
+        if self._trains('sr', variables):
+            updates['sr'] = first['sr']
+        responded = False
+        if self._trains('illum', variables):
+            responded = (phase != 'warmup' and self._trains('sr', variables)
+                         and current_iter % cfg.middle_interval == 0)
+            updates['illum'] = self.middle_response(variables, objectives, first['sr']) if responded else first['illum']
+        hyper_step = (self._trains('hyper', variables) and phase == 'trilevel' and objectives.upper is not None
+                      and current_iter % cfg.upper_interval == 0)
+        if hyper_step:
+            updates['hyper'] = self.hypergradient(variables, objectives, first, updates['illum'] if responded else None)
+
+        if 'sr' in updates:
+            apply('sr', updates['sr'])
+            for _ in range(cfg.lower_steps - 1):
+                apply('sr', self.reduce(gradients(objectives.lower, variables, ['sr'])['sr']))
+        for group in ('illum', 'hyper'):
+            if group in updates:
+                apply(group, updates[group])
+        return {'phase': float(PHASES.index(phase)), 'middle_response': float(responded),
+                'hypergradient': float(hyper_step)}

@@ -1,0 +1,141 @@
+"""Gradient responses through unrolled lower-level steps -- the "gradient-response" part of PGR.
+
+Variables come in named groups: ``Variables = dict[str, list[Tensor]]`` (e.g. ``'sr'`` -> theta_S,
+``'illum'`` -> theta_I, ``'hyper'`` -> lambda). An objective is a function ``fn(variables) -> scalar``.
+
+Unrolling ``inner`` for ``K`` steps of plain gradient descent with step ``a`` on ``fn``:
+
+    theta^0 = theta,    theta^{k+1} = theta^k - a * grad_inner fn(theta^k, others),    k = 0 .. K-1.
+
+For an outer objective ``F(theta^K, ...)`` the derivative w.r.t. other groups ``o`` through this
+response is computed exactly by reverse accumulation (:func:`unroll_backward`):
+
+    u_{K-1} = dF/dtheta^K
+    dF/do  += -a * d/do ( grad_inner fn(theta^k) . u_k )          for k = K-1 .. 0
+    u_{k-1} = u_k - a * Hess_inner fn(theta^k) u_k                 (only needed for k > 0)
+
+The mixed second derivatives ``d/do (grad_inner fn . u)`` -- Hessian-vector products -- come from
+double backward (exact) or from central finite differences of gradients,
+``[grad_o fn(theta + h u) - grad_o fn(theta - h u)] / 2h`` with ``h = fd_epsilon / ||u||``.
+
+An objective may bring its own gradients (a ``gradients(variables, wrt)`` method, e.g. an objective
+seen through another level's response, :class:`trico_basicsr.pgr.algorithm.LowerResponse`); such
+objectives are differentiated twice by finite differences whatever the mode.
+
+Every gradient that leaves this module has passed through ``reduce`` (an all-rank average under
+DDP), so all ranks follow the same iterates and get the same result as one rank with the whole batch.
+"""
+import torch
+
+HVP_MODES = ('double_backward', 'finite_difference')
+
+
+def identity(tensors):
+    return tensors
+
+
+def replace(variables, group, tensors):
+    """A shallow copy of ``variables`` with ``group`` set to ``tensors``."""
+    out = dict(variables)
+    out[group] = list(tensors)
+    return out
+
+
+def flat_norm(tensors):
+    return torch.sqrt(sum((t.double()**2).sum() for t in tensors))
+
+
+def gradients(fn, variables, wrt):
+    """``{group: d fn / d group}`` for the groups in ``wrt`` (zeros where ``fn`` does not depend on them)."""
+    if hasattr(fn, 'gradients'):
+        return fn.gradients(variables, wrt)
+    leaves = {name: [t.detach().requires_grad_(name in wrt) for t in tensors] for name, tensors in variables.items()}
+    targets = [t for name in wrt for t in leaves[name]]
+    value = fn(leaves)
+    grads = torch.autograd.grad(value, targets, allow_unused=True) if value.requires_grad else [None] * len(targets)
+    return _regroup(grads, targets, wrt, leaves)
+
+
+def _regroup(flat, targets, wrt, leaves):
+    flat = [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(flat, targets)]
+    out, start = {}, 0
+    for name in wrt:
+        out[name] = flat[start:start + len(leaves[name])]
+        start += len(leaves[name])
+    return out
+
+
+def mixed_second_derivative(fn, variables, along, direction, wrt, mode='finite_difference', fd_epsilon=1e-2):
+    """``{o: d/do (grad_along fn . direction)}`` for each group ``o`` in ``wrt``.
+
+    ``wrt`` may contain ``along`` itself, which gives the Hessian-vector product ``Hess_along fn . direction``.
+
+    Args:
+        fn (callable): Objective, ``fn(variables) -> scalar tensor``.
+        variables (dict[str, list[Tensor]]): Point of evaluation.
+        along (str): Group whose gradient is projected on ``direction``.
+        direction (list[Tensor]): Same shapes as ``variables[along]``.
+        wrt (list[str]): Groups to differentiate the projection by.
+        mode (str): ``'double_backward'`` or ``'finite_difference'``.
+        fd_epsilon (float): Norm of the finite-difference perturbation ``h * direction``.
+    """
+    if mode == 'double_backward' and not hasattr(fn, 'gradients'):
+        leaves = {name: [t.detach().requires_grad_(name in wrt or name == along) for t in tensors]
+                  for name, tensors in variables.items()}
+        grads = torch.autograd.grad(fn(leaves), leaves[along], create_graph=True, allow_unused=True)
+        dot = sum((g * d).sum() for g, d in zip(grads, direction) if g is not None)
+        targets = [t for name in wrt for t in leaves[name]]
+        flat = torch.autograd.grad(dot, targets, allow_unused=True) if torch.is_tensor(dot) and dot.requires_grad \
+            else [None] * len(targets)
+        return _regroup(flat, targets, wrt, leaves)
+    if mode not in HVP_MODES:
+        raise ValueError(f"hvp mode '{mode}' is unknown; choose one of {HVP_MODES}")
+    norm = float(flat_norm(direction))
+    if norm == 0.0:
+        return {name: [torch.zeros_like(t) for t in variables[name]] for name in wrt}
+    h = fd_epsilon / norm
+    base = variables[along]
+    plus = gradients(fn, replace(variables, along, [t + h * d for t, d in zip(base, direction)]), wrt)
+    minus = gradients(fn, replace(variables, along, [t - h * d for t, d in zip(base, direction)]), wrt)
+    return {name: [(p - m) / (2 * h) for p, m in zip(plus[name], minus[name])] for name in wrt}
+
+
+def unroll(fn, variables, inner, step, num_steps, first_grad=None, reduce=identity):
+    """Iterates ``[theta^0, ..., theta^K]`` of ``K`` gradient steps of ``fn`` on group ``inner``.
+
+    ``first_grad`` (already reduced) may supply ``grad_inner fn(theta^0)`` when the caller has it.
+    """
+    iterates = [[t.detach() for t in variables[inner]]]
+    for k in range(num_steps):
+        if k == 0 and first_grad is not None:
+            grad = first_grad
+        else:
+            grad = reduce(gradients(fn, replace(variables, inner, iterates[-1]), [inner])[inner])
+        iterates.append([t - step * g for t, g in zip(iterates[-1], grad)])
+    return iterates
+
+
+def unroll_backward(fn, variables, inner, iterates, adjoint, wrt, step, mode='finite_difference', fd_epsilon=1e-2,
+                    reduce=identity):
+    """Response part of ``dF/d(wrt)`` through the unrolled ``iterates`` of :func:`unroll`.
+
+    Args:
+        adjoint (list[Tensor]): ``dF/dtheta^K`` (reduced).
+        wrt (list[str]): Groups (other than ``inner``) that ``fn`` depends on.
+
+    Returns:
+        dict[str, list[Tensor]]: ``{o: sum_k -step * d/do(grad_inner fn(theta^k) . u_k)}`` -- add the
+        direct partial ``dF/do`` to get the total derivative.
+    """
+    total = {name: [torch.zeros_like(t) for t in variables[name]] for name in wrt}
+    u = list(adjoint)
+    for k in reversed(range(len(iterates) - 1)):
+        groups = list(wrt) + ([inner] if k > 0 else [])
+        second = mixed_second_derivative(fn, replace(variables, inner, iterates[k]), inner, u, groups, mode, fd_epsilon)
+        for name in groups:
+            second[name] = reduce(second[name])
+        for name in wrt:
+            total[name] = [t - step * s for t, s in zip(total[name], second[name])]
+        if k > 0:
+            u = [a - step * s for a, s in zip(u, second[inner])]
+    return total

@@ -1,0 +1,1 @@
+"""Utilities. Kept import-free: ``compat`` must run before anything imports ``basicsr``."""

@@ -1,0 +1,225 @@
+"""Fixes that make BasicSR 1.4.2 (the PyPI release) run on today's stack, on CPU, and resume exactly.
+
+``import trico_basicsr`` calls :func:`apply` once, before anything imports ``basicsr``. Each fix below
+says what breaks without it; ``tests/test_compat.py`` has a test per fix that fails when the fix is
+undone (each fix can be reverted with :func:`undo` for that purpose).
+
+1. ``torchvision_alias`` -- torchvision 0.17 removed ``torchvision.transforms.functional_tensor``;
+   ``basicsr.data.degradations`` imports ``rgb_to_grayscale`` from it, so ``import basicsr`` fails.
+   We alias the module to its private successor ``torchvision.transforms._functional_tensor``.
+2. ``init_dist`` -- with ``--launcher pytorch`` BasicSR hard-codes NCCL and calls
+   ``torch.cuda.set_device(rank % torch.cuda.device_count())`` (ZeroDivisionError without a GPU), and
+   ignores the options' ``dist_params``. We use NCCL and the ``LOCAL_RANK`` device when CUDA is
+   available, gloo otherwise, and honour ``dist_params.backend`` (falling back to gloo, with a
+   warning, when it asks for NCCL on a machine without CUDA).
+3. ``model_to_device`` -- ``BaseModel.model_to_device`` wraps DDP with
+   ``device_ids=[torch.cuda.current_device()]``, which fails on CPU. Device ids are now passed only
+   for CUDA models.
+4. ``load_resume_state`` -- ``basicsr.train.load_resume_state`` maps the state onto
+   ``torch.cuda.current_device()`` (fails on CPU) and looks for ``--auto_resume`` states under
+   ``./experiments`` of the *working directory*, not of the root path. States now load on the CPU
+   (the optimizers move them to their parameters' device) from ``opt['path']['training_states']``.
+5. ``exact_resume`` -- on resume BasicSR restarts the interrupted epoch from its first batch, so the
+   resumed run trains on other batches than an uninterrupted one. The train sampler
+   (:class:`~trico_basicsr.data.draw_sampler.DrawKeySampler`) now skips the batches that the
+   interrupted epoch already consumed, and hands draw keys to datasets that accept them, so
+   on-the-fly crops and degradations do not depend on workers, ranks or restarts.
+"""
+import argparse
+import importlib
+import logging
+import os
+import sys
+import warnings
+from os import path as osp
+
+_FUNCTIONAL_TENSOR = 'torchvision.transforms.functional_tensor'
+_originals = {}
+_options_dist_params = {}
+_resume_position = None
+
+logger = logging.getLogger('basicsr')
+
+
+# --------------------------------------------------------------------------------------------- 1
+def _alias_functional_tensor():
+    if _FUNCTIONAL_TENSOR in sys.modules:
+        return
+    try:
+        importlib.import_module(_FUNCTIONAL_TENSOR)  # torchvision < 0.17 still has it
+    except ImportError:
+        sys.modules[_FUNCTIONAL_TENSOR] = importlib.import_module('torchvision.transforms._functional_tensor')
+
+
+# --------------------------------------------------------------------------------------------- 2
+def _peek_dist_params(argv):
+    """Read ``dist_params`` from the YAML named by ``-opt`` in ``argv`` (empty dict when absent)."""
+    import yaml
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('-opt', type=str, default=None)
+    args, _ = parser.parse_known_args(argv)
+    if not args.opt or not osp.isfile(args.opt):
+        return {}
+    with open(args.opt, 'r') as f:
+        opt = yaml.safe_load(f) or {}
+    return dict(opt.get('dist_params') or {})
+
+
+def parse_options(root_path, is_train=True):
+    """BasicSR's ``parse_options``, remembering the options' ``dist_params`` for :func:`init_dist`."""
+    global _options_dist_params
+    _options_dist_params = _peek_dist_params(sys.argv[1:])
+    return _originals['parse_options'](root_path, is_train)
+
+
+def _choose_backend(requested):
+    import torch
+    has_cuda = torch.cuda.is_available() and torch.cuda.device_count() > 0
+    if requested is None:
+        return 'nccl' if has_cuda else 'gloo'
+    if requested == 'nccl' and not has_cuda:
+        warnings.warn("dist_params.backend is 'nccl' but CUDA is not available: using 'gloo'.")
+        return 'gloo'
+    return requested
+
+
+def init_dist(launcher, backend=None, **kwargs):
+    """Initialise torch.distributed for the ``pytorch`` (torchrun) or ``slurm`` launcher.
+
+    Args:
+        launcher (str): ``'pytorch'`` or ``'slurm'``.
+        backend (str | None): Process-group backend; None picks NCCL with CUDA, gloo without.
+        **kwargs: Passed to ``init_process_group`` (pytorch) or BasicSR's slurm initialiser.
+    """
+    import torch
+    import torch.distributed as dist
+    import torch.multiprocessing as mp
+
+    if launcher != 'pytorch':
+        return _originals['init_dist'](launcher, backend or 'nccl', **kwargs)
+    if mp.get_start_method(allow_none=True) is None:
+        mp.set_start_method('spawn')
+    params = {**_options_dist_params, **kwargs}
+    params.pop('port', None)  # torchrun exports MASTER_PORT; BasicSR's option is for slurm only
+    backend = _choose_backend(params.pop('backend', backend))
+    if backend == 'nccl':
+        local_rank = int(os.environ.get('LOCAL_RANK', os.environ.get('RANK', 0)))
+        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+    dist.init_process_group(backend=backend, **params)
+
+
+# --------------------------------------------------------------------------------------------- 3
+def model_to_device(self, net):
+    """Move ``net`` to the model's device and wrap it in DDP (any device) or DataParallel (GPUs)."""
+    import torch
+    from torch.nn.parallel import DataParallel, DistributedDataParallel
+
+    net = net.to(self.device)
+    if self.opt['dist']:
+        device_ids = [torch.cuda.current_device()] if self.device.type == 'cuda' else None
+        net = DistributedDataParallel(
+            net, device_ids=device_ids, find_unused_parameters=self.opt.get('find_unused_parameters', False))
+    elif self.opt['num_gpu'] > 1:
+        net = DataParallel(net)
+    return net
+
+
+# --------------------------------------------------------------------------------------------- 4
+def _latest_state(state_dir):
+    from basicsr.utils import scandir
+    if not osp.isdir(state_dir):
+        return None
+    iters = [int(name.split('.state')[0]) for name in scandir(state_dir, suffix='.state') if name[0].isdigit()]
+    return osp.join(state_dir, f'{max(iters)}.state') if iters else None
+
+
+def load_resume_state(opt):
+    """Load the training state to resume from (``--auto_resume`` or ``path.resume_state``) onto the CPU."""
+    global _resume_position
+    import torch
+    from basicsr.utils import check_resume
+
+    _resume_position = None
+    if opt['auto_resume']:
+        latest = _latest_state(opt['path']['training_states'])
+        if latest is not None:
+            opt['path']['resume_state'] = latest
+    path = opt['path'].get('resume_state')
+    if not path:
+        return None
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'path.resume_state: no training state file at {path}')
+    state = torch.load(path, map_location='cpu')
+    check_resume(opt, state['iter'])
+    _resume_position = (state['epoch'], state['iter'])
+    return state
+
+
+# --------------------------------------------------------------------------------------------- 5
+def create_train_val_dataloader(opt, logger_):
+    """BasicSR's loader factory, then tell the train sampler where a resumed run left its epoch."""
+    result = _originals['create_train_val_dataloader'](opt, logger_)
+    train_loader, train_sampler = result[0], result[1]
+    train_sampler.seed = int(opt['manual_seed'])
+    if _resume_position is not None:
+        epoch, current_iter = _resume_position
+        batches_per_epoch = len(train_loader)
+        consumed_batches = current_iter - epoch * batches_per_epoch
+        if 0 <= consumed_batches <= batches_per_epoch:
+            train_sampler.continue_epoch(epoch, consumed_batches * train_loader.batch_size)
+            logger_.info(f'Resume: epoch {epoch} continues after its first {consumed_batches} batches.')
+        else:
+            logger_.warning(f'Resume: iteration {current_iter} does not fall in epoch {epoch} with '
+                            f'{batches_per_epoch} batches per epoch (options changed?); the epoch restarts.')
+    return result
+
+
+# --------------------------------------------------------------------------------------------- apply
+def _patches():
+    """(module, attribute, replacement) for every patched name, fix by fix."""
+    import basicsr.models.base_model as base_model
+    import basicsr.test as bs_test
+    import basicsr.train as bs_train
+    import basicsr.utils.dist_util as dist_util
+    import basicsr.utils.options as bs_options
+
+    from trico_basicsr.data.draw_sampler import DrawKeySampler
+    return {
+        'init_dist': [(dist_util, 'init_dist', init_dist), (bs_options, 'init_dist', init_dist),
+                      (bs_options, 'parse_options', parse_options), (bs_train, 'parse_options', parse_options),
+                      (bs_test, 'parse_options', parse_options)],
+        'model_to_device': [(base_model.BaseModel, 'model_to_device', model_to_device)],
+        'load_resume_state': [(bs_train, 'load_resume_state', load_resume_state)],
+        'exact_resume': [(bs_train, 'EnlargedSampler', DrawKeySampler),
+                         (bs_train, 'create_train_val_dataloader', create_train_val_dataloader)],
+    }
+
+
+_applied = {}
+
+
+def apply():
+    """Apply every fix (idempotent). Must run before the first ``import basicsr``."""
+    _alias_functional_tensor()
+    if _applied:
+        return
+    for fix, patches in _patches().items():
+        _applied[fix] = []
+        for owner, name, replacement in patches:
+            original = getattr(owner, name)
+            _originals.setdefault(name, original)
+            _applied[fix].append((owner, name, original))
+            setattr(owner, name, replacement)
+
+
+def undo(fix):
+    """Revert one fix by name (for tests that prove the fix is needed); ``apply`` does not redo it."""
+    for owner, name, original in _applied.pop(fix, []):
+        setattr(owner, name, original)
+
+
+def redo(fix):
+    """Re-apply a fix reverted by :func:`undo`."""
+    for owner, name, replacement in _patches()[fix]:
+        _applied.setdefault(fix, []).append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
