@@ -63,6 +63,10 @@ class LossTerms(nn.Module):
     def names(self):
         return list(self.inputs)
 
+    def coupling_weights(self):
+        """(n_terms,) tensor: each coupling term's ``loss_weight``, 0 for the other terms."""
+        return torch.tensor([self.coupling.get(name, 0.0) for name in self.inputs])
+
     def needs(self, tensor_name):
         """Whether any term reads ``tensor_name``."""
         return any(io is not None and tensor_name in io for io in self.inputs.values())

@@ -1,0 +1,55 @@
+"""The upper level's data: an endless, rank-consistent stream of batches from held-out images."""
+import numpy as np
+from torch.utils.data import default_collate
+
+from .draw_sampler import UPPER_STREAM
+
+
+class UpperLevelStream:
+    """Batches for the hypergradient, from a dataset disjoint from the lower/middle training images.
+
+    Batch ``k`` covers global positions ``[k*B, (k+1)*B)`` (``B`` = batch size x world size) of an
+    endless sequence of permutations of the dataset, one per pass, seeded by ``(seed, pass)``. Rank
+    ``r`` loads positions ``r, r+W, r+2W, ...`` of that range, so W ranks with batch b see exactly the
+    images (and draw keys) that one rank with batch W*b sees. The only state is the number of batches
+    drawn, saved with the training state.
+
+    Args:
+        dataset (Dataset): Training-phase dataset (random crops), ideally accepting draw keys.
+        batch_size_per_gpu (int): Images per rank per batch.
+        seed (int): Stream seed.
+        rank (int), world_size (int): This process's place in the job. Default: 0, 1.
+    """
+
+    def __init__(self, dataset, batch_size_per_gpu, seed, rank=0, world_size=1):
+        if len(dataset) == 0:
+            raise ValueError('the upper-level dataset is empty')
+        self.dataset, self.batch_size, self.seed = dataset, int(batch_size_per_gpu), int(seed)
+        self.rank, self.world_size = rank, world_size
+        self.batches_drawn = 0
+        self.keyed = getattr(dataset, 'accepts_draw_keys', False)
+
+    def _permutation(self, pass_index):
+        return np.random.default_rng([self.seed, UPPER_STREAM, pass_index]).permutation(len(self.dataset))
+
+    def _key(self, position):
+        pass_index, offset = divmod(position, len(self.dataset))
+        index = int(self._permutation(pass_index)[offset])
+        return (index, (self.seed, UPPER_STREAM, 0, position)) if self.keyed else index
+
+    def positions(self, batch_index):
+        """Global positions this rank loads for batch ``batch_index``."""
+        start = batch_index * self.batch_size * self.world_size
+        return [start + self.rank + j * self.world_size for j in range(self.batch_size)]
+
+    def next_batch(self):
+        """The next collated batch (dict of stacked tensors and lists of paths)."""
+        items = [self.dataset[self._key(p)] for p in self.positions(self.batches_drawn)]
+        self.batches_drawn += 1
+        return default_collate(items)
+
+    def state_dict(self):
+        return {'batches_drawn': self.batches_drawn}
+
+    def load_state_dict(self, state):
+        self.batches_drawn = int(state['batches_drawn'])

@@ -1,0 +1,353 @@
+"""TriLevelModel: TriCo's tri-level training with PGR, as a BasicSR model."""
+import inspect
+from collections import OrderedDict
+from copy import deepcopy
+from os import path as osp
+
+import torch
+from basicsr.archs import build_network
+from basicsr.data import build_dataset
+from basicsr.models import lr_scheduler
+from basicsr.models.sr_model import SRModel
+from basicsr.utils import get_root_logger
+from basicsr.utils.dist_util import master_only
+from basicsr.utils.registry import ARCH_REGISTRY, MODEL_REGISTRY
+from torch.func import functional_call
+
+from trico_basicsr.archs.arch_util import split_illumination
+from trico_basicsr.data.upper_stream import UpperLevelStream
+from trico_basicsr.pgr.algorithm import Objectives, PhasedGradientResponse
+from trico_basicsr.pgr.config import load_pgr_config, to_dict
+from trico_basicsr.pgr.distributed import broadcast_from_rank0
+from trico_basicsr.pgr.hyper import HyperVariables
+from trico_basicsr.pgr.terms import LossTerms
+from trico_basicsr.utils.atomic import atomic_torch_save
+from trico_basicsr.utils.option_check import check_keys
+from trico_basicsr.utils.plot import plot_hyper_trajectories
+
+TRAIN_KEYS = ('total_iter', 'warmup_iter', 'ema_decay', 'pgr', 'scheduler', 'optim_sr', 'optim_illum', 'optim_hyper',
+              'scheduler_sr', 'scheduler_illum', 'scheduler_hyper')
+OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
+
+
+class _ScaleGrad(torch.autograd.Function):
+    """Identity forward; multiplies the gradient by ``scale`` backward."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale, None
+
+
+def level_modules(net):
+    """``{'sr': lower-level module, 'illum': middle-level module}``; a plain net is all lower level."""
+    if isinstance(getattr(net, 'sr', None), torch.nn.Module) and isinstance(getattr(net, 'illum', None), torch.nn.Module):
+        return OrderedDict(sr=net.sr, illum=net.illum)
+    return OrderedDict(sr=net)
+
+
+def check_arch_options(net_opt, where='network_g'):
+    """Fail early, listing the valid arguments, when ``network_g`` has a key its arch does not take."""
+    arch = ARCH_REGISTRY.get(net_opt['type'])
+    params = inspect.signature(arch.__init__).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        check_keys({k: v for k, v in net_opt.items() if k != 'type'}, [k for k in params if k != 'self'],
+                   f"{where} ({net_opt['type']})")
+
+
+@MODEL_REGISTRY.register()
+class TriLevelModel(SRModel):
+    """Train a net's levels with PGR: lower = SR (``net_g.sr``), middle = illumination (``net_g.illum``),
+    upper = the loss-term weights lambda, tuned on held-out data.
+
+    ``network_g`` is any registered arch. With ``.sr`` and ``.illum`` sub-modules (``TriCoNet``,
+    ``TwoLevelCascade``) it is trained as three levels; any other arch (e.g. BasicSR's ``MSRResNet``)
+    as two: the whole net is the lower level and lambda weighs its candidate losses.
+
+    Options (``train``): ``optim_sr``, ``optim_illum``, ``optim_hyper`` (type Adam | AdamW | SGD + args),
+    ``scheduler`` (shared) or ``scheduler_<level>``, ``total_iter``, ``warmup_iter``, ``ema_decay``, and
+    ``pgr`` (see ``trico_basicsr/pgr/config.py`` and ``docs/pgr.md``).
+
+    Logged each iteration: ``l_sr`` (g), ``l_illum`` (f), ``l_upper`` (F, when computed),
+    ``l_<level>_<term>`` (term values), ``lambda_<level>_<term>`` (current weights), ``pgr_phase``
+    (0 warm-up, 1 cooperative, 2 tri-level) and ``skipped_updates`` (non-finite updates skipped).
+    """
+
+    def __init__(self, opt):
+        check_arch_options(opt['network_g'])
+        super().__init__(opt)
+
+    # ------------------------------------------------------------------ devices and DDP
+    def model_to_device(self, net):
+        """No DDP wrapper: PGR averages every gradient itself; ranks start from rank 0's weights."""
+        net = net.to(self.device)
+        if self.opt['dist']:
+            broadcast_from_rank0(list(net.parameters()) + list(net.buffers()))
+        elif self.opt['num_gpu'] > 1:
+            get_root_logger().warning('TriLevelModel does not use DataParallel; launch one process per GPU with torchrun.')
+        return net
+
+    # ------------------------------------------------------------------ set-up
+    def init_training_settings(self):
+        train_opt = self.opt['train']
+        check_keys(train_opt, TRAIN_KEYS, 'train')
+        self.net_g.train()
+        self.levels = level_modules(self.net_g)
+        self.has_middle = 'illum' in self.levels
+        cfg = self.pgr_cfg = load_pgr_config(train_opt.get('pgr'), has_middle=self.has_middle)
+        self.sr_terms = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(self.device)
+        self.illum_terms = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
+                                     allow_coupling=True).to(self.device) if self.has_middle else None
+        self.upper_terms = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt', 'train.pgr.upper_objective').to(self.device)
+        term_names = {'sr': self.sr_terms.names}
+        if self.has_middle:
+            term_names['illum'] = self.illum_terms.names
+        self.hyper = HyperVariables(term_names, cfg.parametrization).to(self.device)
+        self.param_names, self.params = {}, {}
+        for level, module in self.levels.items():
+            named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+            self.param_names[level] = [name for name, _ in named]
+            self.params[level] = [p for _, p in named]
+        self.params['hyper'] = self.hyper.logit_list()
+
+        self.ema_decay = train_opt.get('ema_decay', 0)
+        if self.ema_decay > 0:
+            self.net_g_ema = build_network(self.opt['network_g']).to(self.device)
+            self.model_ema(0)
+            self.net_g_ema.eval()
+
+        self.pgr = PhasedGradientResponse(cfg)
+        self.upper_stream = self._build_upper_stream() if 'hyper' in cfg.train_levels else None
+        self.skipped_updates = {level: 0 for level in self.params}
+        self.hyper_history = [(0, self.hyper.named_weights())]
+        self.setup_optimizers()
+        self.setup_schedulers()
+
+    def _build_upper_stream(self):
+        data_opt = self.pgr_cfg.upper_data
+        if data_opt.source == 'split':
+            dataset_opt = deepcopy(self.opt['datasets']['train'])
+            if not dataset_opt.get('upper_split'):
+                raise ValueError('train.pgr.upper_data.source is split, but datasets.train has no upper_split '
+                                 '(e.g. upper_split: {fraction: 0.2, seed: 0}); or give upper_data.dataset.')
+            dataset_opt['split_part'] = 'upper'
+            dataset_opt['name'] = f"{dataset_opt.get('name', 'train')}_upper"
+        else:
+            dataset_opt = to_dict(data_opt.dataset)
+            dataset_opt.setdefault('name', 'upper')
+        dataset_opt.update(phase='train', scale=self.opt['scale'])
+        seed = self.opt['manual_seed'] if data_opt.seed is None else data_opt.seed
+        return UpperLevelStream(build_dataset(dataset_opt), data_opt.batch_size_per_gpu, seed, self.opt['rank'],
+                                self.opt['world_size'])
+
+    def _trained_levels(self):
+        return [level for level in ('sr', 'illum', 'hyper') if level in self.params and level in self.pgr_cfg.train_levels]
+
+    def setup_optimizers(self):
+        train_opt = self.opt['train']
+        self.level_optimizers = OrderedDict()
+        for level in self._trained_levels():
+            optim_opt = deepcopy(train_opt.get(f'optim_{level}'))
+            if not optim_opt:
+                raise KeyError(f'train.optim_{level} is required: the {level} level is trained (train.pgr.train_levels)')
+            optimizer = self.get_optimizer(optim_opt.pop('type'), self.params[level], **optim_opt)
+            self.level_optimizers[level] = optimizer
+            self.optimizers.append(optimizer)
+
+    def get_optimizer(self, optim_type, params, lr, **kwargs):
+        if optim_type not in OPTIMIZERS:
+            raise ValueError(f"optimizer type '{optim_type}' is not supported; choose one of {', '.join(OPTIMIZERS)}")
+        return OPTIMIZERS[optim_type](params, lr, **kwargs)
+
+    def setup_schedulers(self):
+        train_opt = self.opt['train']
+        schedulers = {'MultiStepLR': lr_scheduler.MultiStepRestartLR, 'MultiStepRestartLR': lr_scheduler.MultiStepRestartLR,
+                      'CosineAnnealingRestartLR': lr_scheduler.CosineAnnealingRestartLR}
+        for level, optimizer in self.level_optimizers.items():
+            sched_opt = deepcopy(train_opt.get(f'scheduler_{level}') or train_opt.get('scheduler'))
+            if not sched_opt:
+                raise KeyError(f'train.scheduler (or train.scheduler_{level}) is required')
+            sched_type = sched_opt.pop('type')
+            if sched_type not in schedulers:
+                raise ValueError(f"scheduler type '{sched_type}' is not supported; choose one of {', '.join(schedulers)}")
+            self.schedulers.append(schedulers[sched_type](optimizer, **sched_opt))
+
+    # ------------------------------------------------------------------ data
+    def feed_data(self, data):
+        self.lq = data['lq'].to(self.device)
+        if 'gt' in data:
+            self.gt = data['gt'].to(self.device)
+        self.gt_lr = data['gt_lr'].to(self.device) if 'gt_lr' in data else None
+
+    # ------------------------------------------------------------------ level-wise evaluation
+    def _forward(self, variables, lq, couple_scale=None):
+        """Run the net with ``variables`` substituted; ``couple_scale`` scales the gradient from L into M."""
+        sr_params = dict(zip(self.param_names['sr'], variables['sr']))
+        if not self.has_middle:
+            return {'sr': functional_call(self.levels['sr'], sr_params, (lq,)), 'lit': None, 'illum': None}
+        illum_params = dict(zip(self.param_names['illum'], variables['illum']))
+        lit, illum = split_illumination(functional_call(self.levels['illum'], illum_params, (lq,)))
+        lit_in, illum_in = lit, illum
+        if couple_scale is not None:
+            lit_in = _ScaleGrad.apply(lit, couple_scale)
+            illum_in = _ScaleGrad.apply(illum, couple_scale) if illum is not None else None
+        sr_level = self.levels['sr']
+        args = (lit_in, illum_in) if getattr(sr_level, 'accepts_illumination', False) else (lit_in,)
+        return {'sr': functional_call(sr_level, sr_params, args), 'lit': lit, 'illum': illum}
+
+    def _evaluate(self, variables, batch, couple_scale=None):
+        """Level objectives on ``batch``: g, the middle level's direct part, its coupling coefficient, term values."""
+        out = self._forward(variables, batch['lq'], couple_scale)
+        tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
+        weights = self.hyper.weights_from(variables['hyper'])
+        sr_values = self.sr_terms(tensors)
+        result = {'g': (weights['sr'] * sr_values).sum(), 'sr_values': sr_values}
+        if self.has_middle:
+            direct = self.illum_terms(tensors, lower_objective=torch.zeros_like(result['g']))
+            coupling = self.illum_terms.coupling_weights().to(direct)
+            result['f_direct'] = (weights['illum'] * direct).sum()
+            result['coupling_coeff'] = (weights['illum'] * coupling).sum()
+            result['illum_values'] = direct + coupling * result['g']
+        return result
+
+    def _batch(self):
+        if self.gt_lr is None and self.has_middle:
+            self.gt_lr = torch.nn.functional.interpolate(self.gt, scale_factor=1 / self.opt['scale'], mode='bicubic',
+                                                         antialias=True, align_corners=False).clamp(0, 1)
+        return {'lq': self.lq, 'gt': self.gt, 'gt_lr': self.gt_lr}
+
+    def _objectives(self):
+        batch = self._batch()
+        upper_batch = {}
+
+        def lower(variables):
+            return self._evaluate(variables, batch)['g']
+
+        def middle(variables):
+            r = self._evaluate(variables, batch)
+            return r['f_direct'] + r['coupling_coeff'] * r['g']
+
+        def upper(variables):
+            if not upper_batch:
+                upper_batch.update({k: v.to(self.device) for k, v in self.upper_stream.next_batch().items()
+                                    if torch.is_tensor(v)})
+            out = self._forward(variables, upper_batch['lq'])
+            value = self.upper_terms({**out, **upper_batch}).sum()
+            self._last_upper = value.detach()
+            return value
+
+        def first_order(variables):
+            """grad_S g and grad_I f from one forward and one backward (gradient routing, see docs/pgr.md)."""
+            trained = [level for level in ('sr', 'illum') if level in self.params]
+            leaves = {k: [t.detach().requires_grad_(k in trained) for t in v] for k, v in variables.items()}
+            coeff = None
+            if self.has_middle:
+                with torch.no_grad():
+                    illum_weights = self.hyper.weights_from(leaves['hyper'])['illum']
+                    coeff = (illum_weights * self.illum_terms.coupling_weights().to(illum_weights)).sum()
+            r = self._evaluate(leaves, batch, couple_scale=coeff)
+            total = r['g'] + (r['f_direct'] if self.has_middle else 0)
+            targets = [t for level in trained for t in leaves[level]]
+            grads = torch.autograd.grad(total, targets, allow_unused=True)
+            grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, targets)]
+            self._last_values = {key: value.detach() for key, value in r.items()}
+            out, start = {}, 0
+            for level in trained:
+                out[level] = grads[start:start + len(leaves[level])]
+                start += len(leaves[level])
+            return out
+
+        return Objectives(lower, middle if self.has_middle else None,
+                          upper if self.upper_stream is not None else None, first_order)
+
+    # ------------------------------------------------------------------ training step
+    def _apply(self, level, grads):
+        if not all(torch.isfinite(g).all() for g in grads):
+            self.skipped_updates[level] += 1
+            get_root_logger().warning(f'PGR: non-finite {level} gradient, update skipped '
+                                      f'({self.skipped_updates[level]} so far).')
+            return
+        optimizer = self.level_optimizers[level]
+        optimizer.zero_grad(set_to_none=True)
+        for param, grad in zip(self.params[level], grads):
+            param.grad = grad.detach().clone().view_as(param)
+        optimizer.step()
+        if level == 'hyper':
+            self.hyper_history.append((self._current_iter, self.hyper.named_weights()))
+
+    def optimize_parameters(self, current_iter):
+        self._current_iter = current_iter
+        self._last_upper = None
+        stats = self.pgr.iteration(current_iter, self.params, self._objectives(), self._apply)
+        self.log_dict = self._log(stats)
+        if self.ema_decay > 0:
+            self.model_ema(decay=self.ema_decay)
+
+    def _log(self, stats):
+        values = self._last_values
+        losses = OrderedDict(l_sr=values['g'])
+        for name, value in zip(self.sr_terms.names, values['sr_values']):
+            losses[f'l_sr_{name}'] = value
+        if self.has_middle:
+            losses['l_illum'] = values['f_direct'] + values['coupling_coeff'] * values['g']
+            for name, value in zip(self.illum_terms.names, values['illum_values']):
+                losses[f'l_illum_{name}'] = value
+        if self._last_upper is not None:
+            losses['l_upper'] = self._last_upper
+        log = self.reduce_loss_dict(losses)
+        log['pgr_phase'] = stats['phase']
+        log.update({f'lambda_{name}': w for name, w in self.hyper.named_weights().items()})
+        log['skipped_updates'] = float(sum(self.skipped_updates.values()))
+        return log
+
+    # ------------------------------------------------------------------ validation, saving, resuming
+    def validation(self, dataloader, current_iter, tb_logger, save_img=False):
+        super().validation(dataloader, current_iter, tb_logger, save_img)
+        if self.is_train and hasattr(self, 'hyper_history'):
+            self._plot_hyper(current_iter)
+
+    @master_only
+    def _plot_hyper(self, current_iter):
+        plot_hyper_trajectories(self.hyper_history, osp.join(self.opt['path']['visualization'], 'hyper_variables.png'),
+                                title=f"{self.opt['name']} - loss-term weights (iter {current_iter})")
+
+    @master_only
+    def save_network(self, net, net_label, current_iter, param_key='params'):
+        """BasicSR's layout (``{param_key: state_dict}``), written atomically, plus the arch options."""
+        label = 'latest' if current_iter == -1 else current_iter
+        nets = net if isinstance(net, list) else [net]
+        keys = param_key if isinstance(param_key, list) else [param_key]
+        payload = {key: {k: v.cpu() for k, v in self.get_bare_model(n).state_dict().items()} for n, key in zip(nets, keys)}
+        payload['network_g'] = deepcopy(dict(self.opt['network_g']))
+        payload['scale'] = self.opt['scale']
+        atomic_torch_save(payload, osp.join(self.opt['path']['models'], f'{net_label}_{label}.pth'))
+
+    @master_only
+    def save_training_state(self, epoch, current_iter):
+        """Optimizers, schedulers and the PGR state (lambda, upper stream, counters), written atomically."""
+        if current_iter == -1:
+            return
+        state = {'epoch': epoch, 'iter': current_iter, 'optimizers': [o.state_dict() for o in self.optimizers],
+                 'schedulers': [s.state_dict() for s in self.schedulers], 'pgr': self._pgr_state()}
+        atomic_torch_save(state, osp.join(self.opt['path']['training_states'], f'{current_iter}.state'))
+
+    def _pgr_state(self):
+        return {'hyper': {k: v.detach().cpu() for k, v in self.hyper.state_dict().items()},
+                'upper_stream': self.upper_stream.state_dict() if self.upper_stream is not None else None,
+                'skipped_updates': dict(self.skipped_updates),
+                'hyper_history': [[it, dict(w)] for it, w in self.hyper_history]}
+
+    def resume_training(self, resume_state):
+        super().resume_training(resume_state)
+        state = resume_state.get('pgr')
+        if state is None:
+            raise KeyError('the training state has no PGR state: it was not written by TriLevelModel')
+        self.hyper.load_state_dict(state['hyper'])
+        if self.upper_stream is not None and state['upper_stream'] is not None:
+            self.upper_stream.load_state_dict(state['upper_stream'])
+        self.skipped_updates.update(state['skipped_updates'])
+        self.hyper_history = [(it, dict(w)) for it, w in state['hyper_history']]
