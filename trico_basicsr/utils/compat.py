@@ -24,9 +24,14 @@ undone (each fix can be reverted with :func:`undo` for that purpose).
    (:class:`~trico_basicsr.data.draw_sampler.DrawKeySampler`) now skips the batches that the
    interrupted epoch already consumed, and hands draw keys to datasets that accept them, so
    on-the-fly crops and degradations do not depend on workers, ranks or restarts.
+6. ``epoch_count`` -- BasicSR sizes the epoch loop with ``ceil(samples / batch)`` batches per epoch
+   while its loader drops the last partial batch, so with small datasets training silently ends
+   before ``total_iter``. The number of epochs now comes from the loader's real length, and a
+   dataset too small for one batch is an error.
 """
 import argparse
 import importlib
+import math
 import logging
 import os
 import sys
@@ -101,7 +106,8 @@ def init_dist(launcher, backend=None, **kwargs):
         mp.set_start_method('spawn')
     params = {**_options_dist_params, **kwargs}
     params.pop('port', None)  # torchrun exports MASTER_PORT; BasicSR's option is for slurm only
-    backend = _choose_backend(params.pop('backend', backend))
+    from_options = params.pop('backend', None)
+    backend = _choose_backend(backend or from_options)
     if backend == 'nccl':
         local_rank = int(os.environ.get('LOCAL_RANK', os.environ.get('RANK', 0)))
         torch.cuda.set_device(local_rank % torch.cuda.device_count())
@@ -155,23 +161,35 @@ def load_resume_state(opt):
     return state
 
 
-# --------------------------------------------------------------------------------------------- 5
+# --------------------------------------------------------------------------------------------- 5, 6
 def create_train_val_dataloader(opt, logger_):
-    """BasicSR's loader factory, then tell the train sampler where a resumed run left its epoch."""
-    result = _originals['create_train_val_dataloader'](opt, logger_)
-    train_loader, train_sampler = result[0], result[1]
-    train_sampler.seed = int(opt['manual_seed'])
-    if _resume_position is not None:
-        epoch, current_iter = _resume_position
-        batches_per_epoch = len(train_loader)
-        consumed_batches = current_iter - epoch * batches_per_epoch
-        if 0 <= consumed_batches <= batches_per_epoch:
-            train_sampler.continue_epoch(epoch, consumed_batches * train_loader.batch_size)
-            logger_.info(f'Resume: epoch {epoch} continues after its first {consumed_batches} batches.')
-        else:
-            logger_.warning(f'Resume: iteration {current_iter} does not fall in epoch {epoch} with '
-                            f'{batches_per_epoch} batches per epoch (options changed?); the epoch restarts.')
-    return result
+    """BasicSR's loader factory, with the real epoch count and a resumed run's place in its epoch."""
+    train_loader, train_sampler, val_loaders, total_epochs, total_iters = \
+        _originals['create_train_val_dataloader'](opt, logger_)
+    batches_per_epoch = len(train_loader)
+    if 'epoch_count' in _applied:
+        if batches_per_epoch == 0:
+            raise ValueError(f"datasets.train: {len(train_sampler)} samples per process cannot fill one batch of "
+                             f"{train_loader.batch_size} (the last partial batch is dropped); lower batch_size_per_gpu "
+                             'or raise dataset_enlarge_ratio')
+        # One spare epoch: a resumed run's first epoch is shorter; the loop stops at total_iter anyway.
+        total_epochs = math.ceil(total_iters / batches_per_epoch) + 1
+    if 'exact_resume' in _applied:
+        train_sampler.seed = int(opt['manual_seed'])
+        if _resume_position is not None:
+            _continue_interrupted_epoch(train_loader, train_sampler, batches_per_epoch, logger_)
+    return train_loader, train_sampler, val_loaders, total_epochs, total_iters
+
+
+def _continue_interrupted_epoch(train_loader, train_sampler, batches_per_epoch, logger_):
+    epoch, current_iter = _resume_position
+    consumed_batches = current_iter - epoch * batches_per_epoch
+    if 0 <= consumed_batches <= batches_per_epoch:
+        train_sampler.continue_epoch(epoch, consumed_batches * train_loader.batch_size)
+        logger_.info(f'Resume: epoch {epoch} continues after its first {consumed_batches} batches.')
+    else:
+        logger_.warning(f'Resume: iteration {current_iter} does not fall in epoch {epoch} with '
+                        f'{batches_per_epoch} batches per epoch (options changed?); the epoch restarts.')
 
 
 # --------------------------------------------------------------------------------------------- apply
@@ -190,8 +208,9 @@ def _patches():
                       (bs_test, 'parse_options', parse_options)],
         'model_to_device': [(base_model.BaseModel, 'model_to_device', model_to_device)],
         'load_resume_state': [(bs_train, 'load_resume_state', load_resume_state)],
-        'exact_resume': [(bs_train, 'EnlargedSampler', DrawKeySampler),
-                         (bs_train, 'create_train_val_dataloader', create_train_val_dataloader)],
+        'exact_resume': [(bs_train, 'EnlargedSampler', DrawKeySampler)],
+        # Fixes 5 and 6 share the loader factory wrapper; each part checks that its fix is applied.
+        'epoch_count': [(bs_train, 'create_train_val_dataloader', create_train_val_dataloader)],
     }
 
 

@@ -1,0 +1,14 @@
+# make test  -- set up .venv (torch, basicsr 1.4.2, this package) and run the test suite
+# make demo  -- set up .venv, train the CPU demo, enhance a few dark photos into out/demo/
+PY := .venv/bin/python
+
+.PHONY: setup test demo
+
+setup:
+	bash scripts/setup_env.sh
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	bash scripts/run_demo.sh

@@ -1,0 +1,102 @@
+"""Pack image folders into LMDB databases in BasicSR's layout (``data.mdb``, ``lock.mdb``, ``meta_info.txt``).
+
+    python scripts/create_lmdb.py --folder datasets/pairs/gt --lmdb datasets/pairs/gt.lmdb
+    python scripts/create_lmdb.py --pairs datasets/BSD100_ultra_dark_x4      # gt/ and lq_x*/ of make_coupled_pairs
+
+Keys are file names without extension (BasicSR's convention), so a GT and an LQ folder with the same
+file names give LMDBs with the same keys. Images are stored as PNG (lossless, bit depth and channels
+kept). A database appears only when complete: it is written under a temporary name and renamed.
+"""
+import argparse
+import glob
+import os
+import shutil
+import sys
+from os import path as osp
+
+import cv2
+
+import trico_basicsr  # noqa: F401,I001  (first: makes basicsr importable on today's torchvision)
+from basicsr.utils import scandir
+from basicsr.utils.lmdb_util import LmdbMaker
+from tqdm import tqdm
+
+from trico_basicsr.data.image_io import is_image_file
+
+
+def _read(path):
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ValueError(f'{path}: not a readable image (corrupt file or unsupported format)')
+    return img
+
+
+def folder_to_lmdb(folder, lmdb_path, compress_level=1, progress=True):
+    """Write every image of ``folder`` into the new LMDB ``lmdb_path`` (which must end with ``.lmdb``)."""
+    if not lmdb_path.endswith('.lmdb'):
+        raise ValueError(f"{lmdb_path}: an LMDB path must end with '.lmdb'")
+    if osp.exists(lmdb_path):
+        raise FileExistsError(f'{lmdb_path} already exists')
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{folder}: no such folder')
+    names = sorted(name for name in scandir(folder) if is_image_file(name))
+    if not names:
+        raise ValueError(f'{folder}: no images to pack')
+    keys = [osp.splitext(name)[0] for name in names]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ValueError(f"{folder}: several files share the key(s) {', '.join(duplicates)} (same name, other extension)")
+    # Raw pixel bytes bound the PNG sizes; the margin covers LMDB's page overhead.
+    raw = 0
+    for name in names:
+        img = _read(osp.join(folder, name))
+        raw += img.nbytes
+    tmp = f'{lmdb_path[:-5]}.partial-{os.getpid()}.lmdb'
+    shutil.rmtree(tmp, ignore_errors=True)
+    maker = LmdbMaker(tmp, map_size=int(raw * 1.5) + (64 << 20), compress_level=compress_level)
+    try:
+        for name, key in tqdm(list(zip(names, keys)), desc=osp.basename(lmdb_path), unit='image', disable=not progress):
+            img = _read(osp.join(folder, name))
+            ok, data = cv2.imencode('.png', img, [cv2.IMWRITE_PNG_COMPRESSION, compress_level])
+            if not ok:
+                raise ValueError(f'{osp.join(folder, name)}: could not encode as PNG')
+            shape = img.shape if img.ndim == 3 else (*img.shape, 1)
+            maker.put(data.tobytes(), key, shape)
+        maker.close()
+        os.rename(tmp, lmdb_path)
+    except BaseException:
+        maker.env.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return keys
+
+
+def pair_folders(pair_dir):
+    """``[(gt folder, gt.lmdb), (lq_x<s> folder, lq_x<s>.lmdb), ...]`` of a make_coupled_pairs output."""
+    folders = [osp.join(pair_dir, 'gt')] + sorted(glob.glob(osp.join(pair_dir, 'lq_x*')))
+    folders = [f for f in folders if osp.isdir(f) and not f.endswith('.lmdb')]
+    if len(folders) < 2:
+        raise FileNotFoundError(f'{pair_dir}: expected gt/ and lq_x<scale>/ folders (scripts/make_coupled_pairs.py)')
+    return [(folder, folder + '.lmdb') for folder in folders]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--folder', help='image folder to pack')
+    parser.add_argument('--lmdb', help='output path ending with .lmdb')
+    parser.add_argument('--pairs', help='a make_coupled_pairs output: packs gt/ and lq_x*/ next to them')
+    parser.add_argument('--compress-level', type=int, default=1, help='PNG compression 0-9. Default: 1')
+    args = parser.parse_args(argv)
+    if bool(args.pairs) == bool(args.folder and args.lmdb):
+        parser.error('give either --pairs DIR, or --folder DIR with --lmdb PATH.lmdb')
+    jobs = pair_folders(args.pairs) if args.pairs else [(args.folder, args.lmdb)]
+    try:
+        for folder, lmdb_path in jobs:
+            keys = folder_to_lmdb(folder, lmdb_path, args.compress_level)
+            print(f'{lmdb_path}: {len(keys)} images')
+    except (FileExistsError, FileNotFoundError, ValueError) as error:
+        sys.exit(f'error: {error}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,16 @@
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
+if ROOT not in sys.path:  # lets tests import tests.helpers
+    sys.path.insert(0, ROOT)
+
+import trico_basicsr  # noqa: E402,F401  (apply the compat fixes before any basicsr import in tests)
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A throw-away root path for BasicSR runs (experiments/ and results/ land here)."""
+    return str(tmp_path)
