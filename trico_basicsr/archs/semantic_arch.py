@@ -32,13 +32,16 @@ def _candidate_files(filename):
         pass
 
 
-def resolve_weights(model_name, weights):
-    """The local file to load for ``weights`` (see the module docstring), or None for random weights."""
+def resolve_weights(model_name, weights, help_text=GET_WEIGHTS_HELP):
+    """The local file to load for ``weights`` (see the module docstring), or None for random weights.
+
+    Raises ``FileNotFoundError`` (ending with ``help_text``) when no file is found.
+    """
     if weights is None or str(weights).lower() == 'none':
         return None
     if weights != 'torchvision':
         if not osp.isfile(os.path.expanduser(weights)):
-            raise FileNotFoundError(f'semantic backbone weights file {weights} does not exist. {GET_WEIGHTS_HELP}')
+            raise FileNotFoundError(f'{model_name} weights file {weights} does not exist. {help_text}')
         return os.path.expanduser(weights)
     enum = torchvision.models.get_model_weights(model_name)
     filenames = [osp.basename(w.url) for w in [enum.DEFAULT] + [w for w in enum if w is not enum.DEFAULT]]
@@ -46,8 +49,8 @@ def resolve_weights(model_name, weights):
         for candidate in _candidate_files(filename):
             if osp.isfile(candidate):
                 return candidate
-    raise FileNotFoundError(f"ImageNet weights for {model_name} ({' or '.join(filenames)}) were not found offline. "
-                            f'{GET_WEIGHTS_HELP}')
+    raise FileNotFoundError(f"ImageNet weights for {model_name} ({' or '.join(filenames)}) were not found offline "
+                            f'in {torch.hub.get_dir()}/checkpoints. {help_text}')
 
 
 @ARCH_REGISTRY.register()

@@ -1,0 +1,96 @@
+"""Inference: the enhance CLI, tiling, checkpoints and the classical baselines (issue 6)."""
+import os
+import sys
+from os import path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from basicsr.archs import build_network
+
+from tests.helpers.runs import ROOT, run
+from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
+from trico_basicsr.data.image_io import read_image
+from trico_basicsr.utils.inference import TriCoEnhancer, load_checkpoint_network
+
+NET = {'type': 'TriCoNet', 'upscale': 4, 'illum_feat': 8, 'illum_block': 1, 'num_feat': 8, 'num_block': 2,
+       'ihem_every': 1, 'semantic': 'mobilenet_v2', 'semantic_layer': 'features.6', 'semantic_weights': 'torchvision'}
+# Measured on trained and untrained TriCoNets (scripts/benchmark_inference.py reports the same figure):
+# with tile_pad >= 24 input pixels, tiles differ from whole-image inference by < 1 grey level (8 bit).
+TILE_TOLERANCE = 1.0 / 255
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """A TriLevelModel-style checkpoint (params + network options + scale) of a small TriCoNet."""
+    torch.manual_seed(0)
+    net = build_network(dict(NET))
+    with torch.no_grad():  # a non-trivial illumination map, as after training
+        net.illum.conv_last.weight.normal_(0, 0.05)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'net_g_latest.pth')
+    torch.save({'params': net.state_dict(), 'network_g': dict(NET), 'scale': 4}, path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def dark_folder(tmp_path_factory):
+    from skimage import data as skdata
+    folder = tmp_path_factory.mktemp('dark')
+    for name, size in (('coffee', (37, 53)), ('chelsea', (40, 61))):
+        img = cv2.resize(getattr(skdata, name)(), size[::-1], interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(folder / f'{name}.png'), cv2.cvtColor((img * 0.08).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    return str(folder)
+
+
+def test_checkpoint_builds_without_backbone_file(checkpoint, monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path))
+    import trico_basicsr.archs.semantic_arch as semantic
+    monkeypatch.setattr(semantic, '_candidate_files', lambda filename: iter(()))
+    net, scale = load_checkpoint_network(checkpoint)
+    assert scale == 4 and not net.training
+
+
+def test_tiled_inference_matches_whole_image(checkpoint):
+    img = np.random.default_rng(0).random((70, 90, 3)).astype(np.float32) * 0.1
+    whole = TriCoEnhancer(checkpoint).enhance(img)
+    tiled = TriCoEnhancer(checkpoint, tile=32, tile_pad=24).enhance(img)
+    assert tiled.shape == whole.shape == (280, 360, 3)
+    assert np.abs(tiled - whole).max() < TILE_TOLERANCE
+
+
+def test_cli_writes_png_four_times_the_input_and_skips_bad_files(checkpoint, dark_folder, tmp_path):
+    folder = tmp_path / 'inputs'
+    folder.mkdir()
+    for name in os.listdir(dark_folder):
+        (folder / name).write_bytes(open(osp.join(dark_folder, name), 'rb').read())
+    (folder / 'corrupt.jpg').write_bytes(b'\x00' * 100)
+    out = tmp_path / 'out'
+    proc = run([sys.executable, 'scripts/enhance.py', '-i', str(folder), '-o', str(out), '--model', checkpoint,
+                '--scale', '4', '--tile', '24', '--tile-pad', '8'], check=False)
+    assert proc.returncode == 1 and 'corrupt.jpg' in proc.stdout + proc.stderr
+    assert sorted(os.listdir(out)) == ['chelsea.png', 'coffee.png']
+    for name in ('chelsea', 'coffee'):
+        lq, sr = read_image(osp.join(dark_folder, f'{name}.png')), read_image(str(out / f'{name}.png'))
+        assert sr.shape == (lq.shape[0] * 4, lq.shape[1] * 4, 3)
+
+
+def test_cli_rejects_a_scale_the_model_does_not_have(checkpoint, dark_folder, tmp_path):
+    proc = run([sys.executable, 'scripts/enhance.py', '-i', dark_folder, '-o', str(tmp_path), '--model', checkpoint,
+                '--scale', '2'], check=False)
+    assert proc.returncode != 0 and 'x4 model' in proc.stderr
+
+
+def test_cli_without_model_uses_the_shipped_demo_weights(dark_folder, tmp_path):
+    if not osp.isfile(osp.join(ROOT, 'weights', 'trico_demo_x4.pth')):
+        pytest.fail('weights/trico_demo_x4.pth is missing: the demo weights must ship with the project')
+    run([sys.executable, 'scripts/enhance.py', '-i', dark_folder, '-o', str(tmp_path / 'o'), '--scale', '4'])
+    assert sorted(os.listdir(tmp_path / 'o')) == ['chelsea.png', 'coffee.png']
+
+
+@pytest.mark.parametrize('baseline', [bicubic_auto_exposure, lime_bicubic])
+def test_classical_baselines_brighten_and_upscale(baseline, dark_folder):
+    lq = read_image(osp.join(dark_folder, 'coffee.png'))
+    out = baseline(lq, 4)
+    assert out.shape == (lq.shape[0] * 4, lq.shape[1] * 4, 3) and 0 <= out.min() and out.max() <= 1
+    assert out.mean() > 3 * lq.mean()

@@ -1,0 +1,98 @@
+"""Whole-image and tiled inference with a trained TriCo (or any BasicSR) checkpoint."""
+import math
+import warnings
+from copy import deepcopy
+
+import numpy as np
+import torch
+from basicsr.archs import build_network
+
+
+
+def load_checkpoint_network(path, network_opt=None, device='cpu'):
+    """Build the net a checkpoint was trained with and load its weights.
+
+    TriLevelModel checkpoints carry their ``network_g`` options and scale; for other BasicSR
+    checkpoints pass ``network_opt``. Weights of a frozen semantic backbone come from the checkpoint,
+    so no backbone file is needed at inference.
+
+    Returns:
+        tuple[nn.Module, int]: The net in eval mode on ``device`` and its scale.
+    """
+    checkpoint = torch.load(path, map_location='cpu')
+    network_opt = deepcopy(network_opt or checkpoint.get('network_g'))
+    if network_opt is None:
+        raise KeyError(f'{path} has no network options (not written by TriLevelModel): pass them explicitly')
+    key = 'params_ema' if 'params_ema' in checkpoint else 'params'
+    if key not in checkpoint:
+        raise KeyError(f"{path} holds no 'params' or 'params_ema' state dict")
+    state = checkpoint[key]
+    if any('semantic.' in name for name in state) and 'semantic_weights' in _arch_arguments(network_opt['type']):
+        network_opt['semantic_weights'] = None  # the checkpoint has them
+    net = build_network(network_opt)
+    net.load_state_dict(state, strict=True)
+    scale = int(checkpoint.get('scale') or network_opt.get('upscale') or network_opt.get('scale'))
+    return net.eval().to(device), scale
+
+
+def _arch_arguments(arch_type):
+    import inspect
+
+    from basicsr.utils.registry import ARCH_REGISTRY
+    return inspect.signature(ARCH_REGISTRY.get(arch_type).__init__).parameters
+
+
+class TriCoEnhancer:
+    """Brighten and super-resolve images with a trained net, whole or in overlapping tiles.
+
+    Args:
+        model_path (str): Checkpoint (``weights/trico_demo_x4.pth`` or ``experiments/.../net_g_*.pth``).
+        tile (int): Tile size in input pixels; 0 processes the whole image at once. Default: 0.
+        tile_pad (int): Context added around each tile, in input pixels; the padded border is
+            discarded after inference, so seams vanish once it exceeds the net's receptive field. Default: 24.
+        half (bool): fp16 on CUDA (ignored, with a warning, on CPU). Default: False.
+        device (str | None): 'cuda', 'cpu' or None (CUDA when available). Default: None.
+        network_opt (dict | None): Network options for checkpoints that do not carry them.
+    """
+
+    def __init__(self, model_path, tile=0, tile_pad=24, half=False, device=None, network_opt=None):
+        self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+        self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
+        self.tile, self.tile_pad = int(tile), int(tile_pad)
+        self.half = bool(half) and self.device.type == 'cuda'
+        if half and not self.half:
+            warnings.warn('--fp16 needs CUDA; running in fp32 on the CPU.')
+        if self.half:
+            self.net = self.net.half()
+
+    @torch.no_grad()
+    def _run(self, x):
+        x = x.to(self.device)
+        out = self.net(x.half() if self.half else x)
+        return out.float().clamp(0, 1)
+
+    def enhance_tensor(self, x):
+        """(1, 3, H, W) in [0, 1] -> (1, 3, sH, sW) in [0, 1]."""
+        if self.tile <= 0 or (x.shape[2] <= self.tile and x.shape[3] <= self.tile):
+            return self._run(x).cpu()
+        return self._tiled(x)
+
+    def _tiled(self, x):
+        _, _, h, w = x.shape
+        s, tile, pad = self.scale, self.tile, self.tile_pad
+        out = torch.zeros(1, 3, h * s, w * s)
+        for ty in range(math.ceil(h / tile)):
+            for tx in range(math.ceil(w / tile)):
+                y0, x0 = ty * tile, tx * tile
+                y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+                py0, px0 = max(y0 - pad, 0), max(x0 - pad, 0)
+                py1, px1 = min(y1 + pad, h), min(x1 + pad, w)
+                result = self._run(x[:, :, py0:py1, px0:px1]).cpu()
+                out[:, :, y0 * s:y1 * s, x0 * s:x1 * s] = \
+                    result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
+        return out
+
+    def enhance(self, img):
+        """float32 RGB HWC in [0, 1] -> float32 RGB HWC in [0, 1], ``scale`` times larger."""
+        x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[None]
+        return self.enhance_tensor(x)[0].permute(1, 2, 0).numpy()
