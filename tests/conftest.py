@@ -1,5 +1,7 @@
 import os
+import shutil
 import sys
+import uuid
 
 import pytest
 
@@ -14,3 +16,12 @@ import trico_basicsr  # noqa: E402,F401  (apply the compat fixes before any basi
 def root(tmp_path):
     """A throw-away root path for BasicSR runs (experiments/ and results/ land here)."""
     return str(tmp_path)
+
+
+@pytest.fixture
+def experiment_name():
+    """A unique experiment name for runs in the project root; its folders are removed afterwards."""
+    name = f'pytest_{uuid.uuid4().hex[:8]}'
+    yield name
+    for folder in ('experiments', 'tb_logger', 'results'):
+        shutil.rmtree(os.path.join(ROOT, folder, name), ignore_errors=True)

@@ -1,6 +1,5 @@
 """Each BasicSR 1.4.2 fix in trico_basicsr/utils/compat.py, and a test that fails without it."""
 import os
-import socket
 import sys
 import types
 
@@ -10,16 +9,10 @@ import torch.distributed as dist
 import torchvision
 import yaml
 
-from tests.helpers.runs import ROOT, TINY, load_params, max_abs_diff, run, train_in_process
+from tests.helpers.runs import ROOT, TINY, free_port, load_params, max_abs_diff, run, train_in_process
 from trico_basicsr.utils import compat
 
 NO_CUDA = not torch.cuda.is_available()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -28,7 +21,7 @@ def single_rank_env(monkeypatch):
     monkeypatch.setenv('LOCAL_RANK', '0')
     monkeypatch.setenv('WORLD_SIZE', '1')
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
-    monkeypatch.setenv('MASTER_PORT', str(_free_port()))
+    monkeypatch.setenv('MASTER_PORT', str(free_port()))
     yield
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -1,32 +1,14 @@
 """The commands users type: the plugin's and BasicSR's launchers, torchrun on CPU, and DDP equivalence."""
 import os
-import shutil
 import subprocess
 import sys
-import uuid
 
 import pytest
 import torch
 
-from tests.helpers.runs import ROOT, TINY, max_abs_diff, run
+from tests.helpers.runs import ROOT, TINY, free_port, max_abs_diff, run
 
 TORCHRUN = [sys.executable, '-m', 'torch.distributed.run']
-
-
-@pytest.fixture
-def experiment_name():
-    """A unique experiment name for runs in the project root; its folders are removed afterwards."""
-    name = f'pytest_{uuid.uuid4().hex[:8]}'
-    yield name
-    for folder in ('experiments', 'tb_logger'):
-        shutil.rmtree(os.path.join(ROOT, folder, name), ignore_errors=True)
-
-
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -57,7 +39,7 @@ def test_two_cpu_ranks_match_each_other_and_one_rank_with_the_whole_batch(tmp_pa
     two, one = str(tmp_path / 'two'), str(tmp_path / 'one')
     os.makedirs(two)
     os.makedirs(one)
-    run(TORCHRUN + ['--nproc_per_node=2', f'--master_port={_free_port()}', 'tests/helpers/train_and_dump.py', two, TINY,
+    run(TORCHRUN + ['--nproc_per_node=2', f'--master_port={free_port()}', 'tests/helpers/train_and_dump.py', two, TINY,
                     *common, 'datasets:train:batch_size_per_gpu=2', 'train:pgr:upper_data:batch_size_per_gpu=1'],
         env={'OMP_NUM_THREADS': '1'})
     run([sys.executable, 'tests/helpers/train_and_dump.py', one, TINY, *common, 'datasets:train:batch_size_per_gpu=4',

@@ -53,3 +53,11 @@ def load_params(path, key='params'):
 def max_abs_diff(a, b):
     assert a.keys() == b.keys()
     return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+
+
+def free_port():
+    """A TCP port on localhost that is free right now (for torchrun's rendezvous)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])

@@ -40,7 +40,7 @@ def guided_filter(guide, src, radius, eps):
     return mean(a) * guide + mean(b)
 
 
-def lime_enhance(lq, gamma=0.6, radius=7, eps=1e-3, denoise_strength=10):
+def lime_enhance(lq, gamma=0.8, radius=7, eps=1e-3, denoise_strength=10):
     """LIME-style enhancement (Guo et al., TIP 2017), with a guided filter refining the illumination.
 
     Illumination ``T`` = refined channel maximum; enhanced ``R = x / T^gamma``; then LIME's

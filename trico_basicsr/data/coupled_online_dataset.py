@@ -23,7 +23,8 @@ class CoupledOnlineDataset(CoupledBase):
                 ``skimage:name,...`` for photos bundled with scikit-image.
             io_backend (dict): ``{type: disk}`` (default) or ``{type: lmdb}``.
             meta_info_file (str): Optional list of the folder's images to use.
-            preset (str): ``clean``, ``dark``, ``ultra_dark`` (default) or ``extreme``.
+            preset (str | list[str]): ``clean``, ``dark``, ``ultra_dark`` (default) or ``extreme``; a list
+                draws one of them (uniformly) per sample, for models that must handle several light levels.
             degradation (dict): Overrides of the preset's ranges (see ``PresetRanges``).
             gt_size (int): HR crop size for training; a multiple of ``scale``.
             use_hflip (bool), use_rot (bool): Random flips / 90-degree rotations. Default: True.
@@ -41,7 +42,11 @@ class CoupledOnlineDataset(CoupledBase):
         backend = (opt.get('io_backend') or {}).get('type', 'disk')
         source = ImageSource(opt['dataroot_gt'], backend, opt.get('meta_info_file'))
         self.source = select_split(source, opt.get('upper_split'), opt.get('split_part', 'lower'), self.where)
-        self.preset = get_preset(opt.get('preset', 'ultra_dark'), opt.get('degradation'))
+        names = opt.get('preset', 'ultra_dark')
+        names = [names] if isinstance(names, str) else list(names)
+        if not names:
+            raise ValueError(f'{self.where}: preset list is empty')
+        self.presets = [get_preset(name, opt.get('degradation')) for name in names]
 
     def __len__(self):
         return len(self.source)
@@ -52,7 +57,9 @@ class CoupledOnlineDataset(CoupledBase):
         if self.is_train:
             hr = random_crop(rng, hr, int(self.opt['gt_size']), path)
             hr, = random_flip_rotate(rng, [hr], self.opt.get('use_hflip', True), self.opt.get('use_rot', True))
-        gt, lq, gt_lr, params = make_pair(mod_crop(hr, self.scale), self.scale, self.preset, rng)
+        # One extra draw only with several presets: a single preset matches make_coupled_pairs exactly.
+        preset = self.presets[int(rng.integers(len(self.presets)))] if len(self.presets) > 1 else self.presets[0]
+        gt, lq, gt_lr, params = make_pair(mod_crop(hr, self.scale), self.scale, preset, rng)
         return self.sample(gt, lq, gt_lr, gt_path=path, lq_path=path, degradation=params.to_dict())
 
     def image_key(self, index):

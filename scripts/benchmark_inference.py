@@ -1,0 +1,95 @@
+"""CPU inference time for a ~1-megapixel output, and tiled-versus-whole agreement.
+
+    python scripts/benchmark_inference.py --out docs/benchmarks/inference
+
+Times one forward pass producing a 1024x1024 output (256x256 input at x4, 512x512 at x2) for the demo
+and full-size TriCo configurations (median of ``--repeats`` runs after a warm-up, fp32, the threads
+torch uses here), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
+inference with the shipped weights on a real dark photo (or a synthetic one when none is given).
+Writes ``OUT.json`` and ``OUT.md``.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from os import path as osp
+
+import numpy as np
+import torch
+import yaml
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+
+
+def time_forward(net, size, repeats):
+    x = torch.rand(1, 3, size, size) * 0.1
+    with torch.no_grad():
+        net(x)  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            net(x)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--options', nargs='*', default=['options/trico_demo_x4.yml', 'options/trico_demo_bsd100_x2.yml',
+                                                         'options/trico_x4.yml', 'options/trico_x2.yml'])
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'))
+    parser.add_argument('--image', help='a real dark photo for the tiling check')
+    parser.add_argument('--tile', type=int, default=128)
+    parser.add_argument('--tile-pad', type=int, default=24)
+    parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'inference'))
+    args = parser.parse_args(argv)
+    import trico_basicsr  # noqa: F401
+    from basicsr.archs import build_network
+
+    from trico_basicsr.data.image_io import read_image
+    from trico_basicsr.utils.inference import TriCoEnhancer
+
+    results = {'threads': torch.get_num_threads(), 'torch': torch.__version__, 'timings': {}}
+    for path in args.options:
+        with open(osp.join(ROOT, path)) as f:
+            network = yaml.safe_load(f)['network_g']
+        network['semantic_weights'] = None
+        net = build_network(network).eval()
+        scale = network['upscale']
+        seconds = time_forward(net, 1024 // scale, args.repeats)
+        results['timings'][path] = {'scale': scale, 'input': f'{1024 // scale}x{1024 // scale}',
+                                    'output_megapixels': 1024 * 1024 / 1e6, 'seconds': seconds}
+        print(f'{path}: {seconds:.2f} s for a 1024x1024 output', flush=True)
+
+    if osp.isfile(args.weights):
+        img = read_image(args.image) if args.image else \
+            np.random.default_rng(0).random((300, 400, 3)).astype(np.float32) * 0.1
+        whole = TriCoEnhancer(args.weights).enhance(img)
+        tiled = TriCoEnhancer(args.weights, tile=args.tile, tile_pad=args.tile_pad).enhance(img)
+        diff = np.abs(tiled - whole) * 255
+        results['tiling'] = {'weights': osp.relpath(args.weights, ROOT), 'image': args.image or 'synthetic noise x0.1',
+                             'input': f'{img.shape[1]}x{img.shape[0]}', 'tile': args.tile, 'tile_pad': args.tile_pad,
+                             'max_abs_diff_8bit': float(diff.max()), 'mean_abs_diff_8bit': float(diff.mean())}
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out + '.json', 'w') as f:
+        json.dump(results, f, indent=1)
+    lines = ['# CPU inference', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
+             f"-- torch {results['torch']}, {results['threads']} threads, fp32, median of {args.repeats}.", '',
+             '| configuration | scale | input | seconds per 1-megapixel output |', '|---|---|---|---|']
+    for path, r in results['timings'].items():
+        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} |")
+    if 'tiling' in results:
+        t = results['tiling']
+        lines += ['', f"Tiled ({t['tile']} px tiles, {t['tile_pad']} px padding) vs whole-image inference with "
+                  f"`{t['weights']}` on {t['image']} ({t['input']}): max difference {t['max_abs_diff_8bit']:.3f}, "
+                  f"mean {t['mean_abs_diff_8bit']:.4f} grey levels (8-bit)."]
+    with open(args.out + '.md', 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()

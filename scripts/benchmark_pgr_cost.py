@@ -1,0 +1,118 @@
+"""Seconds per iteration: plain joint training versus each PGR phase, measured in one process.
+
+    python scripts/benchmark_pgr_cost.py --out docs/benchmarks/pgr_cost
+
+"Plain joint" is one fixed-weight step of the whole net: one forward, one backward of
+``g + f_direct`` (every loss term, hand-set weights) and one Adam step. The PGR rows are
+``TriLevelModel.optimize_parameters`` on the same batch: a warm-up iteration, a cooperative iteration
+without and with the middle level's response, and a tri-level iteration with the hypergradient.
+"cycle average" runs ``upper_interval`` consecutive tri-level iterations (responses every
+``middle_interval``, one hypergradient) -- the figure the design targets at <= 1.5x plain.
+Medians of ``--repeats`` measurements. Writes ``OUT.json`` and ``OUT.md``.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from os import path as osp
+
+import torch
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+
+
+def build(options, overrides, root):
+    from basicsr.models import build_model
+
+    from trico_basicsr.utils.options import load_training_options
+    return build_model(load_training_options(options, root, **overrides))
+
+
+def fixed_batch(model, count):
+    from basicsr.data import build_dataset
+    from torch.utils.data import default_collate
+    dataset = build_dataset(dict(model.opt['datasets']['train']))
+    return default_collate([dataset[(i % len(dataset), (0, 0, 0, i))] for i in range(count)])
+
+
+def timed(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'))
+    parser.add_argument('--hvp', choices=('finite_difference', 'double_backward'), nargs='+',
+                        default=['finite_difference', 'double_backward'])
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'pgr_cost'))
+    args = parser.parse_args(argv)
+    import trico_basicsr  # noqa: F401
+    root = tempfile.mkdtemp()
+    results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'modes': {}}
+    for mode in args.hvp:
+        model = build(args.options, {'train:pgr:hvp': mode, 'train:ema_decay': 0}, root)
+        cfg = model.pgr_cfg
+        coop, tri = cfg.phases.cooperative_start, cfg.phases.trilevel_start
+        t_m, t_u = cfg.middle_interval, cfg.upper_interval
+        model.feed_data(fixed_batch(model, model.opt['datasets']['train']['batch_size_per_gpu']))
+        everything = [p for level in ('sr', 'illum') for p in model.params[level]]
+        joint_optimizer = torch.optim.Adam(everything, lr=1e-4)
+
+        def plain_joint():
+            values = model._evaluate(model.params, model._batch())
+            total = values['g'] + values.get('f_direct', 0)
+            joint_optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            joint_optimizer.step()
+
+        def pgr_at(iteration):
+            return lambda: model.optimize_parameters(iteration)
+
+        first_coop = (coop // t_m + 1) * t_m
+        first_tri = (tri // t_u + 1) * t_u
+        rows = {
+            'plain joint (fixed weights)': timed(plain_joint, args.repeats),
+            'PGR warm-up': timed(pgr_at(max(coop - 1, 1)), args.repeats),
+            'PGR cooperative, first-order middle': timed(pgr_at(first_coop + 1), args.repeats),
+            'PGR cooperative, with lower response': timed(pgr_at(first_coop), args.repeats),
+            'PGR tri-level, with hypergradient': timed(pgr_at(first_tri), args.repeats),
+        }
+
+        def cycle():
+            for it in range(first_tri + 1, first_tri + t_u + 1):
+                model.optimize_parameters(it)
+
+        rows[f'PGR tri-level cycle average ({t_u} iterations)'] = timed(cycle, max(1, args.repeats // 2)) / t_u
+        plain = rows['plain joint (fixed weights)']
+        results['modes'][mode] = {
+            'middle_interval': t_m, 'upper_interval': t_u,
+            'rows': {name: {'seconds': s, 'ratio_to_plain': s / plain} for name, s in rows.items()}}
+        print(mode, {k: round(v / plain, 2) for k, v in rows.items()}, flush=True)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out + '.json', 'w') as f:
+        json.dump(results, f, indent=1)
+    lines = ['# PGR cost per iteration', '',
+             f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
+             f"`{results['options']}`, {results['threads']} CPU threads, median of {args.repeats}.", '']
+    for mode, data in results['modes'].items():
+        lines += [f"## hvp: {mode} (middle_interval {data['middle_interval']}, upper_interval {data['upper_interval']})",
+                  '', '| iteration | seconds | x plain joint |', '|---|---|---|']
+        lines += [f"| {name} | {r['seconds']:.3f} | {r['ratio_to_plain']:.2f} |" for name, r in data['rows'].items()]
+        lines.append('')
+    with open(args.out + '.md', 'w') as f:
+        f.write('\n'.join(lines))
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
