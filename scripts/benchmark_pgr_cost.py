@@ -53,14 +53,24 @@ def main(argv=None):
     parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'))
     parser.add_argument('--hvp', choices=('finite_difference', 'double_backward'), nargs='+',
                         default=['finite_difference', 'double_backward'])
+    parser.add_argument('--intervals', nargs='+', default=['options'],
+                        help="'options' or MIDDLE,UPPER pairs (e.g. 20,40): the amortisation settings to measure")
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'pgr_cost'))
     args = parser.parse_args(argv)
     import trico_basicsr  # noqa: F401
     root = tempfile.mkdtemp()
     results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'modes': {}}
+    settings = []
     for mode in args.hvp:
-        model = build(args.options, {'train:pgr:hvp': mode, 'train:ema_decay': 0}, root)
+        for intervals in args.intervals:
+            overrides = {'train:pgr:hvp': mode, 'train:ema_decay': 0}
+            if intervals != 'options':
+                middle, upper = (int(v) for v in intervals.split(','))
+                overrides.update({'train:pgr:middle_interval': middle, 'train:pgr:upper_interval': upper})
+            settings.append((mode, overrides))
+    for mode, overrides in settings:
+        model = build(args.options, overrides, root)
         cfg = model.pgr_cfg
         coop, tri = cfg.phases.cooperative_start, cfg.phases.trilevel_start
         t_m, t_u = cfg.middle_interval, cfg.upper_interval
@@ -94,7 +104,7 @@ def main(argv=None):
 
         rows[f'PGR tri-level cycle average ({t_u} iterations)'] = timed(cycle, max(1, args.repeats // 2)) / t_u
         plain = rows['plain joint (fixed weights)']
-        results['modes'][mode] = {
+        results['modes'][f'{mode}, T_M={t_m}, T_U={t_u}'] = {'hvp': mode,
             'middle_interval': t_m, 'upper_interval': t_u,
             'rows': {name: {'seconds': s, 'ratio_to_plain': s / plain} for name, s in rows.items()}}
         print(mode, {k: round(v / plain, 2) for k, v in rows.items()}, flush=True)
@@ -105,7 +115,7 @@ def main(argv=None):
              f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
              f"`{results['options']}`, {results['threads']} CPU threads, median of {args.repeats}.", '']
     for mode, data in results['modes'].items():
-        lines += [f"## hvp: {mode} (middle_interval {data['middle_interval']}, upper_interval {data['upper_interval']})",
+        lines += [f"## hvp: {data['hvp']}, middle_interval {data['middle_interval']}, upper_interval {data['upper_interval']}",
                   '', '| iteration | seconds | x plain joint |', '|---|---|---|']
         lines += [f"| {name} | {r['seconds']:.3f} | {r['ratio_to_plain']:.2f} |" for name, r in data['rows'].items()]
         lines.append('')

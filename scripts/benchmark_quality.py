@@ -34,14 +34,15 @@ METRICS = {  # name: (BasicSR metric type, full reference, higher is better)
     'DeltaE': ('calculate_delta_e', True, False), 'LOE': ('calculate_loe', True, False),
     'NIQE': ('calculate_niqe', False, False), 'PIQE': ('calculate_piqe', False, False),
 }
-METHODS = {
-    'a_bicubic_ae': '(a) bicubic + auto-exposure',
-    'b_lime_bicubic': '(b) LIME-style + bicubic',
-    'c_cascade': '(c) cascade: illum alone, then SR alone',
-    'd_joint_fixed': '(d) TriCoNet joint, fixed weights',
-    'd_equal_time': '(d) same, trained for (e)\'s wall-clock',
-    'e_trico_pgr': '(e) TriCoNet + PGR (tri-level)',
+METHODS = {  # key: (table row, grid label)
+    'a_bicubic_ae': ('(a) bicubic + auto-exposure', '(a) bicubic+AE'),
+    'b_lime_bicubic': ('(b) LIME-style + bicubic', '(b) LIME+bicubic'),
+    'c_cascade': ('(c) cascade: illum alone, then SR alone', '(c) cascade'),
+    'd_joint_fixed': ('(d) TriCoNet joint, fixed weights', '(d) fixed weights'),
+    'd_equal_time': ('(d) same, trained for (e)\'s wall-clock', '(d) equal time'),
+    'e_trico_pgr': ('(e) TriCoNet + PGR (tri-level)', '(e) TriCo PGR'),
 }
+TRAINED = ('c_cascade', 'd_joint_fixed', 'd_equal_time', 'e_trico_pgr')
 
 
 def parse_args(argv=None):
@@ -58,6 +59,8 @@ def parse_args(argv=None):
                         help='option file whose network and PGR settings the learned methods share')
     parser.add_argument('--skip-equal-time', action='store_true', help='do not train d_equal_time')
     parser.add_argument('--grid-images', type=int, default=3, help='test images shown in grid.png')
+    parser.add_argument('--skip-training', action='store_true',
+                        help='evaluate the checkpoints already in --work (training times from OUT/results.json)')
     return parser.parse_args(argv)
 
 
@@ -179,7 +182,8 @@ def save_grid(grid, labels, path):
     cols = 2 + len(labels)
     fig, axes = plt.subplots(len(rows), cols, figsize=(2.2 * cols, 2.2 * len(rows) + 0.4), squeeze=False)
     for r, row in enumerate(rows):
-        panels = [('input (nearest)', np.kron(row['input'], np.ones((len(row['gt']) // len(row['input']), 1, 1))))]
+        factor = row['gt'].shape[0] // row['input'].shape[0]
+        panels = [('dark input (nearest)', row['input'].repeat(factor, axis=0).repeat(factor, axis=1))]
         panels += list(zip(labels, row['out'])) + [('ground truth', row['gt'])]
         for c, (label, img) in enumerate(panels):
             axes[r][c].imshow(np.clip(img, 0, 1))
@@ -188,22 +192,26 @@ def save_grid(grid, labels, path):
             if r == 0:
                 axes[r][c].set_title(label, fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
 def markdown(results, args):
     lines = [f'# Quality benchmark: x{args.scale}, preset `{args.preset}`, {args.iters} iterations, seed {args.seed}', '',
-             f'Trained on `{test_name(args.train_hr)}`; command: `{" ".join(results["command"])}`.', '']
+             f'Trained on `{test_name(args.train_hr)}`; command: `{" ".join(results["command"])}`. '
+             'Times are wall-clock seconds of each training run on a 2-core CPU (including start-up and one '
+             'validation); (c) is its two stages together. RMSE in 8-bit levels, LOE in % of pixel pairs.', '']
     for dataset, per_method in results['test'].items():
         lines += [f'## {dataset}', '',
-                  '| method | ' + ' | '.join(f"{m} {'↑' if METRICS[m][2] else '↓'}" for m in METRICS) + ' | train s |',
-                  '|---|' + '---|' * (len(METRICS) + 1)]
+                  '| method | ' + ' | '.join(f"{m} {'↑' if METRICS[m][2] else '↓'}" for m in METRICS) +
+                  ' | train iters | train s |',
+                  '|---|' + '---|' * (len(METRICS) + 2)]
         for method, scores in per_method.items():
             cells = ['n/a' if np.isnan(scores[m]) else f'{scores[m]:.4f}' if m in ('SSIM', 'LPIPS') else f'{scores[m]:.2f}'
                      for m in METRICS]
-            seconds = results['train_seconds'].get(method)
-            lines.append(f'| {METHODS[method]} | ' + ' | '.join(cells) + f" | {'' if seconds is None else round(seconds)} |")
+            seconds, iters = results['train_seconds'].get(method), results['iterations'].get(method)
+            lines.append(f'| {METHODS[method][0]} | ' + ' | '.join(cells) +
+                         f" | {'' if iters is None else iters} | {'' if seconds is None else round(seconds)} |")
         lines.append('')
     if any(np.isnan(s['LPIPS']) for per in results['test'].values() for s in per.values()):
         lines += ['LPIPS is n/a: its AlexNet backbone weights are not available offline here '
@@ -212,6 +220,24 @@ def markdown(results, args):
         lines += ['Loss-term weights learned by PGR (e), mean 1 per level: ' + ', '.join(
             f'{k} {v:.3f}' for k, v in results['final_weights'].items()), '']
     return '\n'.join(lines)
+
+
+def train_all(args, base, work):
+    """Train (c), (d), (e) and, unless skipped, (d) for (e)'s wall-clock; returns checkpoints and seconds."""
+    checkpoints, seconds = {}, {}
+    iterations = {'c_cascade': args.iters, 'd_joint_fixed': args.iters, 'e_trico_pgr': args.iters}
+    for method in ('c_cascade_illum', 'c_cascade', 'd_joint_fixed', 'e_trico_pgr'):
+        print(f'training {method} ...', flush=True)
+        checkpoints[method], seconds[method] = train(method_options(base, method, args.iters, work), work)
+    seconds['c_cascade'] += seconds.pop('c_cascade_illum')
+    checkpoints.pop('c_cascade_illum')
+    if not args.skip_equal_time:
+        equal = max(1, round(args.iters * seconds['e_trico_pgr'] / seconds['d_joint_fixed']))
+        print(f'training d_equal_time ({equal} iterations) ...', flush=True)
+        checkpoints['d_equal_time'], seconds['d_equal_time'] = train(
+            method_options(base, 'd_equal_time', equal, work), work)
+        iterations['d_equal_time'] = equal
+    return checkpoints, seconds, iterations
 
 
 def main(argv=None):
@@ -228,25 +254,23 @@ def main(argv=None):
         make_coupled_pairs.make_pairs(folder, pairs[test_name(folder)], args.scale, args.preset, args.seed,
                                       overwrite=True, progress=False)
     base = base_options(args, work)
-    checkpoints, seconds = {}, {}
-    for method in ('c_cascade_illum', 'c_cascade', 'd_joint_fixed', 'e_trico_pgr'):
-        print(f'training {method} ...', flush=True)
-        checkpoints[method], seconds[method] = train(method_options(base, method, args.iters, work), work)
-    seconds['c_cascade'] += seconds.pop('c_cascade_illum')
-    checkpoints.pop('c_cascade_illum')
-    if not args.skip_equal_time:
-        equal = max(1, round(args.iters * seconds['e_trico_pgr'] / seconds['d_joint_fixed']))
-        print(f'training d_equal_time ({equal} iterations) ...', flush=True)
-        checkpoints['d_equal_time'], seconds['d_equal_time'] = train(
-            method_options(base, 'd_equal_time', equal, work), work)
+    command = [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:]
+    if args.skip_training:
+        with open(osp.join(args.out, 'results.json')) as f:
+            previous = json.load(f)
+        seconds, iterations, command = previous['train_seconds'], previous['iterations'], previous['command']
+        checkpoints = {m: osp.join(work, 'experiments', f'bench_{m}', 'models', 'net_g_latest.pth') for m in TRAINED}
+        checkpoints = {m: path for m, path in checkpoints.items() if osp.isfile(path)}
+    else:
+        checkpoints, seconds, iterations = train_all(args, base, work)
 
     restorers = {'a_bicubic_ae': lambda lq: bicubic_auto_exposure(lq, args.scale),
                  'b_lime_bicubic': lambda lq: lime_bicubic(lq, args.scale)}
-    for method in ('c_cascade', 'd_joint_fixed', 'd_equal_time', 'e_trico_pgr'):
+    for method in TRAINED:
         if method in checkpoints:
             restorers[method] = learned_restorer(checkpoints[method])
-    results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'iters': args.iters,
-               'train_seconds': seconds, 'test': {}}
+    results = {'command': command, 'iters': args.iters, 'iterations': iterations, 'train_seconds': seconds,
+               'test': {}}
     grid = {}
     first = test_name(args.test_hr[0])
     grid_keys = sorted(os.listdir(osp.join(pairs[first], 'gt')))[:args.grid_images]
@@ -264,7 +288,7 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     with open(osp.join(args.out, 'results.md'), 'w') as f:
         f.write(markdown(results, args))
-    save_grid(grid, [METHODS[m].split(' ', 1)[0] for m in restorers], osp.join(args.out, 'grid.png'))
+    save_grid(grid, [METHODS[m][1] for m in restorers], osp.join(args.out, 'grid.png'))
     print(markdown(results, args))
 
 

@@ -313,7 +313,8 @@ class TriLevelModel(SRModel):
     @master_only
     def _plot_hyper(self, current_iter):
         plot_hyper_trajectories(self.hyper_history, osp.join(self.opt['path']['visualization'], 'hyper_variables.png'),
-                                title=f"{self.opt['name']} - loss-term weights (iter {current_iter})")
+                                title=f"{self.opt['name']} - loss-term weights (iter {current_iter})",
+                                current_iter=current_iter)
 
     @master_only
     def save_network(self, net, net_label, current_iter, param_key='params'):

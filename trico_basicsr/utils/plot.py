@@ -3,26 +3,31 @@ import os
 from os import path as osp
 
 
-def plot_hyper_trajectories(history, out_path, title='loss-term weights'):
+def plot_hyper_trajectories(history, out_path, title='loss-term weights', current_iter=None):
     """Plot each hyper-variable (loss-term weight) against the iteration and save a PNG.
+
+    Weights only change at upper-level updates, so each curve is a step function, held until
+    ``current_iter``.
 
     Args:
         history (list[tuple[int, dict[str, float]]]): ``(iteration, {'<level>_<term>': weight})`` records.
         out_path (str): PNG file to write (folders are created).
         title (str): Figure title.
+        current_iter (int | None): Iteration the last value is held until. Default: the last record's.
     """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    if current_iter is not None and history and current_iter > history[-1][0]:
+        history = list(history) + [(current_iter, history[-1][1])]
     iters = [it for it, _ in history]
     names = list(history[0][1]) if history else []
     levels = sorted({name.split('_', 1)[0] for name in names})
     fig, axes = plt.subplots(1, max(len(levels), 1), figsize=(5.5 * max(len(levels), 1), 3.6), squeeze=False)
     for ax, level in zip(axes[0], levels):
         for name in (n for n in names if n.startswith(level + '_')):
-            ax.plot(iters, [w[name] for _, w in history], marker='.' if len(iters) < 30 else None,
-                    label=name.split('_', 1)[1])
+            ax.plot(iters, [w[name] for _, w in history], drawstyle='steps-post', label=name.split('_', 1)[1])
         ax.set_title(f'{level} level')
         ax.set_xlabel('iteration')
         ax.set_ylabel('weight (mean 1)')
