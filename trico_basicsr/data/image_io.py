@@ -12,6 +12,8 @@ from os import path as osp
 import cv2
 import numpy as np
 
+from trico_basicsr.utils.atomic import umask_mode
+
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
 
@@ -82,6 +84,7 @@ def write_bytes_atomic(path, data):
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

@@ -6,6 +6,13 @@ from os import path as osp
 import torch
 
 
+def umask_mode():
+    """The permission bits a plain ``open(path, 'w')`` would give a new file (mkstemp uses 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_torch_save(obj, path):
     """``torch.save`` to a temporary file in the target folder, then rename over ``path``.
 
@@ -18,6 +25,7 @@ def atomic_torch_save(obj, path):
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):
