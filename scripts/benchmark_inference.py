@@ -43,7 +43,7 @@ def main(argv=None):
     parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'))
     parser.add_argument('--image', help='a real dark photo for the tiling check')
     parser.add_argument('--tile', type=int, default=128)
-    parser.add_argument('--tile-pad', type=int, default=24)
+    parser.add_argument('--tile-pad', type=int, default=48)
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'inference'))
     args = parser.parse_args(argv)
     import trico_basicsr  # noqa: F401

@@ -104,3 +104,24 @@ def test_untrained_illumination_net_is_lime():
     expected = torch.exp(0.8 * torch.log(net.prior(x) + 1e-3)).clamp(0.01, 1)
     assert torch.allclose(illum, expected.expand_as(illum), atol=1e-6)
     assert lit.mean() > 3 * x.mean()
+
+
+def test_stride_maps_are_upsampled_on_a_fixed_grid():
+    """A stride-8 map of a crop that starts on the grid resizes to the crop of the whole map's resize."""
+    from trico_basicsr.archs.arch_util import resize_like, stride_between
+    assert stride_between((13, 3), (100, 20)) == 8 and stride_between((5, 5), (17, 17)) == 4
+    assert stride_between((7, 7), (17, 17)) is None
+    coarse = torch.rand(1, 2, 13, 17)  # stride 8 of a 100 x 130 image
+    whole = resize_like(coarse, torch.zeros(1, 1, 100, 130))
+    crop = resize_like(coarse[..., 2:, 3:], torch.zeros(1, 1, 100 - 16, 130 - 24))
+    assert whole.shape[-2:] == (100, 130)
+    # rows and columns at least one coarse pixel away from the crop's edge see the same neighbours
+    assert torch.allclose(whole[..., 24:92, 32:120], crop[..., 8:76, 8:96], atol=1e-6)
+
+
+def test_tile_alignment_is_the_coarsest_stride():
+    assert build_network({'type': 'TriCoNet', **SMALL}).tile_alignment == 8  # lcm(IllumNet 4, MobileNetV2 features.6 8)
+    assert build_network({'type': 'TriCoNet', **SMALL, 'semantic': 'none'}).tile_alignment == 4
+    cascade = build_network({'type': 'TwoLevelCascade', 'illum': {'type': 'IllumNet', 'num_feat': 8, 'num_block': 1},
+                             'sr': {'type': 'MSRResNet', 'num_feat': 8, 'num_block': 1, 'upscale': 2}})
+    assert cascade.tile_alignment == 4

@@ -2,7 +2,7 @@
 from basicsr.utils.registry import ARCH_REGISTRY
 from torch import nn
 
-from .arch_util import run_lower_level, split_illumination
+from .arch_util import joint_tile_alignment, run_lower_level, split_illumination
 
 
 @ARCH_REGISTRY.register()
@@ -24,6 +24,7 @@ class TwoLevelCascade(nn.Module):
         from basicsr.archs import build_network
         self.illum = build_network(dict(illum))
         self.sr = build_network(dict(sr))
+        self.tile_alignment = joint_tile_alignment(self.illum, self.sr)
 
     def forward(self, x, return_intermediates=False):
         lit, illum = split_illumination(self.illum(x))

@@ -5,7 +5,7 @@ from basicsr.archs.arch_util import ResidualBlockNoBN, default_init_weights, mak
 from basicsr.utils.registry import ARCH_REGISTRY
 from torch import nn
 
-from .arch_util import conv3x3
+from .arch_util import conv3x3, resize_like
 
 
 @ARCH_REGISTRY.register()
@@ -17,7 +17,7 @@ class IllumNet(nn.Module):
     ``prior_kernel`` pixels), ``a`` a learned exponent (LIME's gamma) and ``r`` a small CNN with a
     coarse (1/4 resolution) context branch. ``r``'s last layer starts at zero, so an untrained net is
     LIME. Fully convolutional with a bounded receptive field, so tiled inference matches whole-image
-    inference.
+    inference for tiles that start at multiples of ``tile_alignment`` pixels.
 
     Args:
         num_in_ch (int): Input channels. Default: 3.
@@ -31,6 +31,9 @@ class IllumNet(nn.Module):
     ``forward(x)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W) in [0, 1] and illum
     (N, illum_channels, H, W) in [min_illum, 1].
     """
+
+    coarse_stride = 4
+    tile_alignment = coarse_stride  # tiles must start on the coarse branch's grid
 
     def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
                  prior_exponent=0.8):
@@ -60,8 +63,8 @@ class IllumNet(nn.Module):
         log_prior = torch.log(self.prior(x) + 1e-3)
         feat = self.lrelu(self.conv_first(torch.cat([x, log_prior], dim=1)))
         feat = self.body(feat)
-        coarse = F.avg_pool2d(feat, 4, ceil_mode=True)
-        feat = feat + F.interpolate(self.context(coarse), size=feat.shape[-2:], mode='bilinear', align_corners=False)
+        coarse = F.avg_pool2d(feat, self.coarse_stride, ceil_mode=True)
+        feat = feat + resize_like(self.context(coarse), feat)
         log_illum = self.prior_exponent * log_prior + self.conv_last(feat)
         illum = torch.exp(log_illum).clamp(self.min_illum, 1.0)
         lit = (x / illum).clamp(0.0, 1.0)

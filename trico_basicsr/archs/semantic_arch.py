@@ -89,6 +89,8 @@ class SemanticBackbone(nn.Module):
         with torch.no_grad():
             probe = self.extractor(torch.zeros(1, 3, 64, 64))
         self.out_channels = [probe[layer].shape[1] for layer in self.layers]
+        # the coarsest layer's stride: tiles of an image must start on its grid to see the same features
+        self.stride = max(64 // probe[layer].shape[-1] for layer in self.layers)
 
     def train(self, mode=True):
         """Keep batch-norm statistics frozen: the backbone is always in eval mode."""

@@ -2,6 +2,7 @@
 from basicsr.utils.registry import ARCH_REGISTRY
 from torch import nn
 
+from .arch_util import joint_tile_alignment
 from .illum_arch import IllumNet
 from .trico_sr_arch import TriCoSRNet
 
@@ -40,6 +41,8 @@ class TriCoNet(nn.Module):
         self.illum = IllumNet(3, illum_feat, illum_block, illum_channels, min_illum)
         self.sr = TriCoSRNet(upscale, 3, 3, num_feat, num_block, ihem_every, illum_channels, semantic, semantic_layer,
                              semantic_weights)
+        # tiles of an input must start where both levels' coarse grids line up (see TriCoEnhancer)
+        self.tile_alignment = joint_tile_alignment(self.illum, self.sr)
 
     def forward(self, x, return_intermediates=False):
         lit, illum = self.illum(x)

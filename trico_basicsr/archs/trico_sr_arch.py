@@ -50,6 +50,7 @@ class TriCoSRNet(nn.Module):
         use_semantic = semantic not in (None, 'none') and ihem_every > 0
         self.semantic = SemanticBackbone(semantic, semantic_layer, semantic_weights) if use_semantic else None
         semantic_channels = self.semantic.out_channels[0] if self.semantic is not None else 0
+        self.tile_alignment = self.semantic.stride if self.semantic is not None else 1
         groups = _group_sizes(num_block, ihem_every)
         self.conv_first = conv3x3(num_in_ch + illum_channels, num_feat)
         self.body = nn.ModuleList(make_layer(ResidualBlockNoBN, n, num_feat=num_feat) for n in groups)

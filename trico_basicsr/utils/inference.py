@@ -49,16 +49,20 @@ class TriCoEnhancer:
         model_path (str): Checkpoint (``weights/trico_demo_x4.pth`` or ``experiments/.../net_g_*.pth``).
         tile (int): Tile size in input pixels; 0 processes the whole image at once. Default: 0.
         tile_pad (int): Context added around each tile, in input pixels; the padded border is
-            discarded after inference, so seams vanish once it exceeds the net's receptive field. Default: 24.
+            discarded after inference, so seams vanish once it exceeds the net's receptive field. Padded
+            tiles start at multiples of the net's ``tile_alignment`` (its coarsest stride), so strided
+            layers see the grid the whole image gives them. Default: 48 (the shipped weights then agree
+            with whole-image inference to within 0.02 grey levels; see docs/benchmarks/inference.md).
         half (bool): fp16 on CUDA (ignored, with a warning, on CPU). Default: False.
         device (str | None): 'cuda', 'cpu' or None (CUDA when available). Default: None.
         network_opt (dict | None): Network options for checkpoints that do not carry them.
     """
 
-    def __init__(self, model_path, tile=0, tile_pad=24, half=False, device=None, network_opt=None):
+    def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None):
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
         self.tile, self.tile_pad = int(tile), int(tile_pad)
+        self.alignment = getattr(self.net, 'tile_alignment', 1)
         self.half = bool(half) and self.device.type == 'cuda'
         if half and not self.half:
             warnings.warn('--fp16 needs CUDA; running in fp32 on the CPU.')
@@ -85,12 +89,15 @@ class TriCoEnhancer:
             for tx in range(math.ceil(w / tile)):
                 y0, x0 = ty * tile, tx * tile
                 y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-                py0, px0 = max(y0 - pad, 0), max(x0 - pad, 0)
+                py0, px0 = self._aligned(max(y0 - pad, 0)), self._aligned(max(x0 - pad, 0))
                 py1, px1 = min(y1 + pad, h), min(x1 + pad, w)
                 result = self._run(x[:, :, py0:py1, px0:px1]).cpu()
                 out[:, :, y0 * s:y1 * s, x0 * s:x1 * s] = \
                     result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
         return out
+
+    def _aligned(self, start):
+        return start - start % self.alignment
 
     def enhance(self, img):
         """float32 RGB HWC in [0, 1] -> float32 RGB HWC in [0, 1], ``scale`` times larger."""
