@@ -201,6 +201,13 @@ def markdown(results, args):
              f'Trained on `{test_name(args.train_hr)}`; command: `{" ".join(results["command"])}`. '
              'Times are wall-clock seconds of each training run on a 2-core CPU (including start-up and one '
              'validation); (c) is its two stages together. RMSE in 8-bit levels, LOE in % of pixel pairs.', '']
+    if results.get('reevaluated'):
+        lines += [f"Checkpoints re-evaluated with this code (`--skip-training`, {results['reevaluated']}); "
+                  'training iterations and times are those of the run above.', '']
+    if results.get('pgr'):
+        pgr = results['pgr']
+        lines += [f"PGR settings of (e) (from `{pgr['options']}`): T_M = {pgr['middle_interval']}, "
+                  f"T_U = {pgr['upper_interval']}, phases {pgr['phases']}, HVP `{pgr['hvp']}`.", '']
     for dataset, per_method in results['test'].items():
         lines += [f'## {dataset}', '',
                   '| method | ' + ' | '.join(f"{m} {'↑' if METRICS[m][2] else '↓'}" for m in METRICS) +
@@ -259,10 +266,12 @@ def main(argv=None):
         with open(osp.join(args.out, 'results.json')) as f:
             previous = json.load(f)
         seconds, iterations, command = previous['train_seconds'], previous['iterations'], previous['command']
+        pgr = previous.get('pgr') or pgr_settings(args, base)
         checkpoints = {m: osp.join(work, 'experiments', f'bench_{m}', 'models', 'net_g_latest.pth') for m in TRAINED}
         checkpoints = {m: path for m, path in checkpoints.items() if osp.isfile(path)}
     else:
         checkpoints, seconds, iterations = train_all(args, base, work)
+        pgr = pgr_settings(args, base)
 
     restorers = {'a_bicubic_ae': lambda lq: bicubic_auto_exposure(lq, args.scale),
                  'b_lime_bicubic': lambda lq: lime_bicubic(lq, args.scale)}
@@ -270,7 +279,9 @@ def main(argv=None):
         if method in checkpoints:
             restorers[method] = learned_restorer(checkpoints[method])
     results = {'command': command, 'iters': args.iters, 'iterations': iterations, 'train_seconds': seconds,
-               'test': {}}
+               'pgr': pgr, 'test': {}}
+    if args.skip_training:
+        results['reevaluated'] = time.strftime('%Y-%m-%d')
     grid = {}
     first = test_name(args.test_hr[0])
     grid_keys = sorted(os.listdir(osp.join(pairs[first], 'gt')))[:args.grid_images]
@@ -290,6 +301,13 @@ def main(argv=None):
         f.write(markdown(results, args))
     save_grid(grid, [METHODS[m][1] for m in restorers], osp.join(args.out, 'grid.png'))
     print(markdown(results, args))
+
+
+def pgr_settings(args, base):
+    """The PGR settings method (e) trains with, recorded so a results table says how it was made."""
+    pgr = method_options(base, 'e_trico_pgr', args.iters, '')['train']['pgr']
+    return {'options': osp.relpath(args.options, ROOT), 'middle_interval': pgr['middle_interval'],
+            'upper_interval': pgr['upper_interval'], 'phases': pgr['phases'], 'hvp': pgr.get('hvp')}
 
 
 def final_pgr_weights(work):
