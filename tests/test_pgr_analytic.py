@@ -275,7 +275,7 @@ def test_network_hypergradient_matches_central_differences_of_the_unrolled_objec
     base = [torch.tensor([0.2, -0.1]), torch.tensor([0.3, -0.2])]
 
     def unrolled_objective(lam):
-        return float(_network_unrolled_objective(nets, lam, alpha, beta))
+        return _network_unrolled_objective(nets, lam, alpha, beta).detach().item()
 
     engine = pgr(mode, K=1, alpha=alpha, beta=beta, fd_epsilon=1e-5)
     v = nets.variables([t.clone() for t in base])
