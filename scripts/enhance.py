@@ -24,7 +24,7 @@ def parse_args(argv=None):
     parser.add_argument('--model', help='checkpoint; default: weights/trico_demo_x<scale>.pth')
     parser.add_argument('--scale', type=int, choices=(2, 4), help="the model's scale; default: the checkpoint's")
     parser.add_argument('--tile', type=int, default=0, help='tile size in input pixels (0: whole image). Default: 0')
-    parser.add_argument('--tile-pad', type=int, default=48, help="context around tiles, input pixels. Default: 48")
+    parser.add_argument('--tile-pad', type=int, default=48, help='context around tiles, input pixels. Default: 48')
     parser.add_argument('--fp16', action='store_true', help='half precision (CUDA only)')
     parser.add_argument('--device', default=None, help="'cuda' or 'cpu'; default: CUDA when available")
     return parser.parse_args(argv)
