@@ -4,12 +4,22 @@ Pipeline for a normal-light sRGB image ``hr`` (float32 RGB HWC in [0, 1]) and sc
 
 1. linearise: ``lin = srgb_to_linear(hr)``;
 2. optics (optional): Gaussian blur of ``blur_sigma`` HR pixels;
-3. sensor sampling: ``lin_lr = imresize(lin, 1/s)`` with BasicSR's MATLAB-compatible bicubic;
-4. darkening: ``dark = exposure * lin_lr ** gamma`` (``gamma >= 1`` crushes shadows further);
+3. sensor sampling: ``lin_lr = downsample(lin, s)`` with the drawn ``downsampler`` (BasicSR's
+   MATLAB-compatible bicubic by default; area, bilinear, blur-then-decimate, Lanczos);
+4. darkening: ``dark = exposure * lin_lr ** gamma`` (``gamma >= 1`` crushes shadows further); pixels
+   brighter than ``highlight_threshold`` (light sources) keep their brightness; ``wb_gains`` tint it;
 5. shot + read noise (Poisson-Gaussian): ``dark = Poisson(dark * photons) / photons + N(0, read_noise^2)``,
-   ``photons`` being photo-electrons at sensor saturation (so variance grows with the signal);
-6. back to sRGB, clipped to [0, 1] and quantised to 8 bits as a camera would store it;
+   ``photons`` being photo-electrons at sensor saturation (so variance grows with the signal), plus
+   optional row (banding) noise. With ``noise_stage='hr'`` steps 4-5 run at sensor (HR) resolution
+   *before* step 3, so downsampling bins the noise as a camera's binning does;
+6. the camera's tone curve (``tone_curve``: sRGB, pure gamma 2.2, filmic, S-curve, ACES), clipped to
+   [0, 1] and quantised to 8 bits as a camera would store it;
 7. JPEG (optional) at ``jpeg_quality``.
+
+The original presets (``clean``, ``dark``, ``ultra_dark``, ``extreme``) use bicubic, noise after
+downsampling and the sRGB curve, and draw exactly as before, so their pairs are unchanged.
+``camera_mix`` is the broad training mix; the ``heldout_*`` families are for validation and reporting
+only and each uses a component the training mix never does (see :data:`HELDOUT_FAMILIES`).
 
 Presets give ranges; :func:`sample_params` draws one parameter set from a generator, so every
 random choice is reproducible and :class:`DegradationParams` records what each image got.
@@ -33,6 +43,14 @@ class PresetRanges:
         read_noise: Gaussian read-noise standard deviation, in linear units of full scale.
         blur_sigma: Gaussian blur sigma in HR pixels, applied with probability ``blur_prob``.
         jpeg_quality: JPEG quality (integers), applied with probability ``jpeg_prob``.
+        gamma_prob: Probability of the extra tone exponent; otherwise gamma is 1 (exposure only).
+        tone_curves: Camera tone curves to draw from (see :data:`TONE_CURVES`).
+        downsamplers: Downsampling methods to draw from (see :func:`downsample`).
+        noise_stages: 'lr' (noise after downsampling) and/or 'hr' (at sensor resolution, then binned).
+        wb_shift: Largest white-balance error, as a log-gain of red and blue relative to green.
+        highlight_prob: Probability that pixels above a linear-light threshold drawn from
+            ``highlight_threshold`` keep their brightness (light sources and specular highlights).
+        row_noise: Standard deviation of per-row (banding) read noise, linear units of full scale.
     """
     exposure: tuple = (1.0, 1.0)
     gamma: tuple = (1.0, 1.0)
@@ -42,7 +60,24 @@ class PresetRanges:
     blur_prob: float = 0.0
     jpeg_quality: tuple = (60, 95)
     jpeg_prob: float = 0.0
+    gamma_prob: float = 1.0
+    tone_curves: tuple = ('srgb',)
+    downsamplers: tuple = ('bicubic',)
+    noise_stages: tuple = ('lr',)
+    wb_shift: float = 0.0
+    highlight_prob: float = 0.0
+    highlight_threshold: tuple = (0.6, 0.9)
+    row_noise: tuple = (0.0, 0.0)
 
+    @property
+    def extended(self):
+        """True when the preset uses a component beyond the original presets' (then 7 more draws)."""
+        base = PresetRanges()
+        return any(getattr(self, name) != getattr(base, name) for name in EXTENDED_FIELDS)
+
+
+EXTENDED_FIELDS = ('gamma_prob', 'tone_curves', 'downsamplers', 'noise_stages', 'wb_shift', 'highlight_prob',
+                   'highlight_threshold', 'row_noise')
 
 PRESETS = {
     # Plain super-resolution: bicubic downsampling only.
@@ -55,25 +90,62 @@ PRESETS = {
     # Near-black captures with heavy noise.
     'extreme': PresetRanges(
         exposure=(0.01, 0.04), gamma=(2.0, 3.0), photons=(500, 2000), read_noise=(0.001, 0.004)),
+    # The broad training mix: exposures 0.01-0.3 in linear light, half of them with no extra tone curve,
+    # four camera curves, four downsamplers, noise before or after downsampling down to 200 electrons,
+    # white-balance casts, light sources that stay bright, mild blur and JPEG.
+    'camera_mix': PresetRanges(
+        exposure=(0.01, 0.3), gamma=(1.2, 2.5), gamma_prob=0.5, photons=(200, 20000), read_noise=(0.0005, 0.004),
+        blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
+        downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
+        highlight_prob=0.3),
+    # Never in training. An ACES filmic camera curve and Lanczos resampling, neither of which the training
+    # mix uses; exposure only (no extra tone curve), noise at sensor resolution, mild colour casts.
+    'heldout_aces_lanczos': PresetRanges(
+        exposure=(0.02, 0.2), photons=(300, 5000), read_noise=(0.001, 0.003), tone_curves=('aces',),
+        downsamplers=('lanczos',), noise_stages=('hr',), wb_shift=0.1),
+    # Never in training. Row (banding) read noise and heavy JPEG (quality 35-55, below the mix's 60-95),
+    # on a linear-light exposure with area downsampling and the sRGB curve: a cheap phone at night.
+    'heldout_banding_jpeg': PresetRanges(
+        exposure=(0.02, 0.15), photons=(500, 5000), read_noise=(0.0005, 0.002), row_noise=(0.0005, 0.0015),
+        jpeg_quality=(35, 55), jpeg_prob=1.0, tone_curves=('srgb',), downsamplers=('area',)),
+    # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
+    # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
+    'linear_area': PresetRanges(
+        exposure=(0.03, 0.06), photons=(1000, 5000), read_noise=(0.0005, 0.002), downsamplers=('area',)),
 }
+
+#: Families kept out of every training mix: model selection and reported generalisation use them.
+HELDOUT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg')
 
 
 @dataclasses.dataclass(frozen=True)
 class DegradationParams:
-    """One drawn parameter set (see :class:`PresetRanges`); 0 disables blur, noise or JPEG."""
+    """One drawn parameter set (see :class:`PresetRanges`); 0 disables blur, noise, highlights or JPEG."""
     exposure: float
     gamma: float
     photons: float
     read_noise: float
     blur_sigma: float
     jpeg_quality: int
+    tone_curve: str = 'srgb'
+    downsampler: str = 'bicubic'
+    noise_stage: str = 'lr'
+    wb_gains: tuple = (1.0, 1.0, 1.0)
+    highlight_threshold: float = 0.0
+    row_noise: float = 0.0
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
 
-def get_preset(name, overrides=None):
-    """The named preset, with ``overrides`` (a dict of :class:`PresetRanges` fields) applied."""
+def get_preset(name, overrides=None, training=False):
+    """The named preset, with ``overrides`` (a dict of :class:`PresetRanges` fields) applied.
+
+    ``training=True`` refuses the held-out families, so they cannot leak into a training mix.
+    """
+    if name in HELDOUT_FAMILIES and training:
+        raise ValueError(f"preset '{name}' is a held-out family, kept for validation and reporting: "
+                         f"train on {', '.join(n for n in PRESETS if n not in HELDOUT_FAMILIES)}")
     if name not in PRESETS:
         raise ValueError(f"preset '{name}' is unknown; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[name]
@@ -93,21 +165,44 @@ def _between(u, bounds, log=False):
     return float(math.exp(value) if log else value)
 
 
+def _pick(u, choices):
+    return choices[min(int(u * len(choices)), len(choices) - 1)]
+
+
+def _extended_params(preset, rng):
+    """The draws of the components beyond the original presets (7 uniform draws, always all of them)."""
+    u = rng.random(7)
+    red, blue = (np.exp(preset.wb_shift * (2 * u[3:5] - 1))).tolist()
+    return {'tone_curve': _pick(u[0], preset.tone_curves), 'downsampler': _pick(u[1], preset.downsamplers),
+            'noise_stage': _pick(u[2], preset.noise_stages), 'wb_gains': (float(red), 1.0, float(blue)),
+            'highlight_threshold': _between(u[5] / max(preset.highlight_prob, 1e-12), preset.highlight_threshold)
+            if u[5] < preset.highlight_prob else 0.0,
+            'row_noise': _between(u[6], preset.row_noise)}
+
+
 def sample_params(preset, rng):
     """Draw a :class:`DegradationParams` from ``preset`` with generator ``rng``.
 
-    Always consumes the same 8 uniform draws, so enabling blur or JPEG does not shift the noise.
+    Always consumes the same 8 uniform draws (15 for an extended preset), so enabling blur or JPEG
+    does not shift the noise, and the original presets draw exactly what they always drew.
     """
     u = rng.random(8)
     jpeg_low, jpeg_high = preset.jpeg_quality
+    extended = _extended_params(preset, rng) if preset.extended else {}
+    gamma = _between(u[1], preset.gamma)
+    if preset.gamma_prob < 1.0 and u[1] >= preset.gamma_prob:
+        gamma = 1.0
+    elif preset.gamma_prob < 1.0:
+        gamma = _between(u[1] / preset.gamma_prob, preset.gamma)
     return DegradationParams(
         exposure=_between(u[0], preset.exposure, log=True),
-        gamma=_between(u[1], preset.gamma),
+        gamma=gamma,
         photons=_between(u[2], preset.photons, log=True) if preset.photons else 0.0,
         read_noise=_between(u[3], preset.read_noise),
         blur_sigma=_between(u[4], preset.blur_sigma) if u[5] < preset.blur_prob else 0.0,
         jpeg_quality=int(jpeg_low + min(int(u[6] * (jpeg_high - jpeg_low + 1)), jpeg_high - jpeg_low))
         if u[7] < preset.jpeg_prob else 0,
+        **extended,
     )
 
 
@@ -123,11 +218,56 @@ def linear_to_srgb(lin):
     return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
-def downsample(img, scale):
-    """MATLAB-compatible bicubic downsampling by an integer ``scale`` (BasicSR's ``imresize``)."""
+def _hable(x):
+    """John Hable's filmic curve (Uncharted 2), linear light -> display light, unnormalised."""
+    a, b, c, d, e, f = 0.15, 0.50, 0.10, 0.20, 0.02, 0.30
+    return (x * (a * x + c * b) + d * e) / (x * (a * x + b) + d * f) - e / f
+
+
+def _aces(x):
+    """Narkowicz's fit of the ACES filmic curve, linear light -> display light in [0, 1]."""
+    return np.clip(x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
+
+
+def _smoothstep(x):
+    return x * x * (3 - 2 * x)
+
+
+#: Camera tone curves: linear light in [0, 1] -> encoded values in [0, 1].
+TONE_CURVES = {
+    'srgb': linear_to_srgb,
+    'gamma22': lambda lin: np.clip(lin, 0.0, 1.0) ** (1 / 2.2),
+    # filmic shoulder (exposure bias 2, white point 11.2), then sRGB encoding
+    'filmic': lambda lin: linear_to_srgb(_hable(2.0 * np.clip(lin, 0.0, 1.0)) / _hable(11.2)),
+    # sRGB with a contrast S-curve on top, as camera "vivid" styles do
+    'scurve': lambda lin: 0.6 * linear_to_srgb(lin) + 0.4 * _smoothstep(linear_to_srgb(lin)),
+    # held out of training: ACES filmic (exposure bias 0.8), then sRGB encoding
+    'aces': lambda lin: linear_to_srgb(_aces(0.8 * np.clip(lin, 0.0, 1.0))),
+}
+
+_CV2_RESAMPLERS = {'area': cv2.INTER_AREA, 'bilinear': cv2.INTER_LINEAR, 'lanczos': cv2.INTER_LANCZOS4}
+DOWNSAMPLERS = ('bicubic', 'area', 'bilinear', 'blur_decimate', 'lanczos')
+
+
+def downsample(img, scale, method='bicubic'):
+    """Downsample float32 HWC ``img`` by an integer ``scale``, clipped to [0, 1].
+
+    ``bicubic``: MATLAB-compatible, antialiased (BasicSR's ``imresize``); ``area``: box average (what
+    binning does); ``bilinear`` and ``lanczos``: OpenCV's, not antialiased (aliasing, as cheap scalers
+    give); ``blur_decimate``: Gaussian blur of sigma ``0.5 * scale``, then every ``scale``-th pixel.
+    """
     if scale == 1:
         return img.astype(np.float32)
-    return np.clip(imresize(np.ascontiguousarray(img, dtype=np.float32), 1.0 / scale), 0.0, 1.0)
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    if method == 'bicubic':
+        return np.clip(imresize(img, 1.0 / scale), 0.0, 1.0)
+    h, w = img.shape[0] // scale, img.shape[1] // scale
+    if method == 'blur_decimate':
+        blurred = cv2.GaussianBlur(img, (0, 0), 0.5 * scale, borderType=cv2.BORDER_REFLECT)
+        return np.clip(blurred[scale // 2::scale, scale // 2::scale][:h, :w], 0.0, 1.0)
+    if method not in _CV2_RESAMPLERS:
+        raise ValueError(f"downsampler '{method}' is unknown; choose one of {', '.join(DOWNSAMPLERS)}")
+    return np.clip(cv2.resize(img, (w, h), interpolation=_CV2_RESAMPLERS[method]), 0.0, 1.0)
 
 
 def mod_crop(img, scale):
@@ -136,13 +276,34 @@ def mod_crop(img, scale):
     return img[:h - h % scale, :w - w % scale]
 
 
-def add_sensor_noise(lin, photons, read_noise, rng):
-    """Poisson shot noise (``photons`` electrons at full scale) plus Gaussian read noise, in linear light."""
+def add_sensor_noise(lin, photons, read_noise, rng, row_noise=0.0):
+    """Poisson shot noise (``photons`` electrons at full scale) plus Gaussian read noise, in linear light.
+
+    ``row_noise`` adds one Gaussian offset per row and channel (banding of cheap sensors).
+    """
     if photons > 0:
         lin = rng.poisson(np.clip(lin, 0.0, None) * photons).astype(np.float32) / np.float32(photons)
     if read_noise > 0:
         lin = lin + rng.normal(0.0, read_noise, size=lin.shape).astype(np.float32)
+    if row_noise > 0:
+        lin = lin + rng.normal(0.0, row_noise, size=(lin.shape[0], 1, lin.shape[2])).astype(np.float32)
     return np.clip(lin, 0.0, 1.0)
+
+
+def darken(lin, params):
+    """Exposure and extra tone exponent in linear light; light sources above the threshold keep their level.
+
+    ``highlight_threshold`` t > 0: a pixel whose brightest channel exceeds t blends towards its original
+    brightness (fully at 1), so lamps and specular highlights stay bright and clip as in night photos.
+    """
+    dark = params.exposure * lin ** params.gamma
+    if params.highlight_threshold > 0:
+        t = params.highlight_threshold
+        keep = np.clip((lin.max(axis=2, keepdims=True) - t) / (1.0 - t), 0.0, 1.0)
+        dark = dark * (1 - keep) + lin * keep
+    if tuple(params.wb_gains) != (1.0, 1.0, 1.0):
+        dark = dark * np.asarray(params.wb_gains, np.float32)
+    return np.clip(dark, 0.0, 1.0).astype(np.float32)
 
 
 def jpeg_roundtrip(img, quality):
@@ -172,10 +333,13 @@ def degrade(hr, scale, params, rng):
     lin = srgb_to_linear(hr)
     if params.blur_sigma > 0:
         lin = cv2.GaussianBlur(lin, (0, 0), params.blur_sigma, borderType=cv2.BORDER_REFLECT)
-    lin = downsample(lin, scale)
-    lin = params.exposure * lin ** params.gamma
-    lin = add_sensor_noise(lin, params.photons, params.read_noise, rng)
-    lq = np.rint(linear_to_srgb(lin) * 255.0) / 255.0
+    if params.noise_stage == 'hr':  # noise at sensor resolution, then binned by the downsampling
+        lin = add_sensor_noise(darken(lin, params), params.photons, params.read_noise, rng, params.row_noise)
+        lin = downsample(lin, scale, params.downsampler)
+    else:
+        lin = darken(downsample(lin, scale, params.downsampler), params)
+        lin = add_sensor_noise(lin, params.photons, params.read_noise, rng, params.row_noise)
+    lq = np.rint(TONE_CURVES[params.tone_curve](lin) * 255.0) / 255.0
     if params.jpeg_quality:
         lq = jpeg_roundtrip(lq, params.jpeg_quality)
     return lq.astype(np.float32)
@@ -189,5 +353,6 @@ def make_pair(hr, scale, preset, rng):
     """
     gt = mod_crop(hr, scale)
     params = sample_params(preset, rng)
+    # (gt_lr stays bicubic: it is the illumination level's target, not a camera's output)
     lq = degrade(gt, scale, params, rng)
     return gt, lq, downsample(gt, scale), params

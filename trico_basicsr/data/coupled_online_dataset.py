@@ -46,7 +46,7 @@ class CoupledOnlineDataset(CoupledBase):
         names = [names] if isinstance(names, str) else list(names)
         if not names:
             raise ValueError(f'{self.where}: preset list is empty')
-        self.presets = [get_preset(name, opt.get('degradation')) for name in names]
+        self.presets = [get_preset(name, opt.get('degradation'), training=self.is_train) for name in names]
 
     def __len__(self):
         return len(self.source)

@@ -1,0 +1,134 @@
+"""The degradation families: the broad camera mix, the held-out families, and the original presets unchanged."""
+import dataclasses
+
+import numpy as np
+import pytest
+import yaml
+from basicsr.data import build_dataset
+
+from tests.helpers.runs import ROOT
+from trico_basicsr.data.coupled_degradation import (DOWNSAMPLERS, HELDOUT_FAMILIES, PRESETS, TONE_CURVES,
+                                                    DegradationParams, degrade, downsample, get_preset, make_pair,
+                                                    sample_params)
+
+ORIGINAL = ('clean', 'dark', 'ultra_dark', 'extreme')
+
+
+def _photo():
+    from skimage import data as skdata
+    return skdata.astronaut()[:128, :128].astype(np.float32) / 255
+
+
+@pytest.mark.parametrize('name', ORIGINAL)
+def test_original_presets_draw_exactly_as_before(name):
+    """Eight uniform draws per sample and no extended component: their pairs are the ones made before."""
+    preset = get_preset(name)
+    assert not preset.extended
+    rng, reference = np.random.default_rng(7), np.random.default_rng(7)
+    params = sample_params(preset, rng)
+    reference.random(8)
+    assert rng.random() == reference.random()
+    assert (params.tone_curve, params.downsampler, params.noise_stage) == ('srgb', 'bicubic', 'lr')
+
+
+def test_camera_mix_draws_every_component():
+    preset = get_preset('camera_mix')
+    rng = np.random.default_rng(0)
+    draws = [sample_params(preset, rng) for _ in range(400)]
+    assert {d.tone_curve for d in draws} == set(preset.tone_curves)
+    assert {d.downsampler for d in draws} == set(preset.downsamplers)
+    assert {d.noise_stage for d in draws} == {'lr', 'hr'}
+    assert 0.3 < np.mean([d.gamma == 1.0 for d in draws]) < 0.7  # half without an extra tone curve
+    assert 0.2 < np.mean([d.highlight_threshold > 0 for d in draws]) < 0.4
+    exposures = [d.exposure for d in draws]
+    assert min(exposures) < 0.012 and max(exposures) > 0.25
+    assert min(d.photons for d in draws) < 300
+    assert any(d.wb_gains[0] != 1.0 for d in draws)
+
+
+def test_heldout_families_use_components_the_training_mix_never_does():
+    mix = get_preset('camera_mix')
+    aces, banding = get_preset('heldout_aces_lanczos'), get_preset('heldout_banding_jpeg')
+    assert not set(aces.tone_curves) & set(mix.tone_curves) and not set(aces.downsamplers) & set(mix.downsamplers)
+    assert mix.row_noise == (0.0, 0.0) and banding.row_noise[0] > 0
+    assert banding.jpeg_quality[1] < mix.jpeg_quality[0]
+
+
+@pytest.mark.parametrize('family', HELDOUT_FAMILIES)
+def test_heldout_families_are_refused_for_training(family, tmp_path):
+    with pytest.raises(ValueError, match='held-out family'):
+        get_preset(family, training=True)
+    opt = {'name': 't', 'type': 'CoupledOnlineDataset', 'phase': 'train', 'scale': 4, 'gt_size': 32,
+           'dataroot_gt': 'skimage:astronaut', 'preset': ['camera_mix', family]}
+    with pytest.raises(ValueError, match=family):
+        build_dataset(opt)
+    opt.update(phase='val', preset=family)
+    assert build_dataset(opt)[0]['lq'].shape == (3, 128, 128)
+
+
+@pytest.mark.parametrize('options', ['trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml'])
+def test_shipped_weights_train_on_the_mix_and_select_on_a_heldout_family(options):
+    with open(f'{ROOT}/options/{options}') as f:
+        opt = yaml.safe_load(f)
+    assert 'camera_mix' in opt['datasets']['train']['preset']
+    assert not set(opt['datasets']['train']['preset']) & set(HELDOUT_FAMILIES)
+    assert opt['datasets']['val']['preset'] in HELDOUT_FAMILIES
+
+
+@pytest.mark.parametrize('curve', sorted(TONE_CURVES))
+def test_tone_curves_are_monotone_from_black_to_near_white(curve):
+    lin = np.linspace(0, 1, 256, dtype=np.float32)
+    encoded = TONE_CURVES[curve](lin)
+    # filmic's shoulder (white point 11.2 at exposure bias 2) rolls full scale off to 0.73, like a camera look
+    assert encoded[0] == pytest.approx(0.0, abs=1e-3) and encoded[-1] > 0.7
+    assert np.all(np.diff(encoded) >= -1e-6)
+
+
+@pytest.mark.parametrize('method', DOWNSAMPLERS)
+def test_downsamplers_keep_the_size_and_the_mean(method):
+    img = _photo()
+    small = downsample(img, 4, method)
+    assert small.shape == (32, 32, 3)
+    assert abs(small.mean() - img.mean()) < 0.02
+
+
+def _params(**changes):
+    base = DegradationParams(exposure=0.05, gamma=1.0, photons=300.0, read_noise=0.001, blur_sigma=0.0, jpeg_quality=0)
+    return dataclasses.replace(base, **changes)
+
+
+def test_noise_before_downsampling_is_binned():
+    hr = np.full((256, 256, 3), 0.6, np.float32)
+    lr_noise = degrade(hr, 4, _params(downsampler='area'), np.random.default_rng(0))
+    hr_noise = degrade(hr, 4, _params(downsampler='area', noise_stage='hr'), np.random.default_rng(0))
+    assert hr_noise.std() < lr_noise.std() / 2  # area-binning 16 pixels divides the noise std by about 4
+
+
+def test_light_sources_stay_bright():
+    hr = np.full((64, 64, 3), 0.3, np.float32)
+    hr[24:40, 24:40] = 1.0  # a lamp
+    plain = degrade(hr, 4, _params(photons=0.0, read_noise=0.0), np.random.default_rng(0))
+    lit = degrade(hr, 4, _params(photons=0.0, read_noise=0.0, highlight_threshold=0.8), np.random.default_rng(0))
+    assert lit[7, 7].mean() > 0.95 and plain[7, 7].mean() < 0.4
+    assert lit[0, 0].mean() == pytest.approx(plain[0, 0].mean())  # the rest of the scene is as dark
+
+
+def test_white_balance_gains_tint_the_image():
+    hr = np.full((64, 64, 3), 0.5, np.float32)
+    tinted = degrade(hr, 4, _params(photons=0.0, read_noise=0.0, wb_gains=(1.15, 1.0, 0.85)), np.random.default_rng(0))
+    assert tinted[..., 0].mean() > tinted[..., 1].mean() > tinted[..., 2].mean()
+
+
+def test_row_noise_makes_bands():
+    hr = np.full((256, 256, 3), 0.5, np.float32)
+    lq = degrade(hr, 4, _params(photons=0.0, read_noise=0.0, row_noise=0.002), np.random.default_rng(0))
+    assert lq.mean(axis=1).std() > 5 * lq.mean(axis=0).std()  # rows differ, columns do not
+
+
+@pytest.mark.parametrize('name', sorted(PRESETS))
+def test_every_preset_makes_a_valid_dark_pair(name):
+    gt, lq, gt_lr, _ = make_pair(_photo(), 4, get_preset(name), np.random.default_rng(3))
+    assert lq.shape == gt_lr.shape == (32, 32, 3) and lq.dtype == np.float32
+    assert 0 <= lq.min() and lq.max() <= 1
+    if name != 'clean':
+        assert lq.mean() < gt.mean()
