@@ -1,4 +1,6 @@
 """Middle level: Retinex-style illumination estimation at low resolution."""
+import math
+
 import torch
 import torch.nn.functional as F
 from basicsr.archs.arch_util import ResidualBlockNoBN, default_init_weights, make_layer
@@ -19,6 +21,13 @@ class IllumNet(nn.Module):
     LIME. Fully convolutional with a bounded receptive field, so tiled inference matches whole-image
     inference for tiles that start at multiples of ``tile_alignment`` pixels.
 
+    With ``global_exposure`` the net also estimates how much light is missing from the whole image:
+    :meth:`exposure_stats` summarises the input (quantiles of its log brightness and its log colour
+    balance), and a small MLP turns them into a global log-gain per illumination channel plus a bias of
+    the CNN's features. A local prior alone divides every region by its own brightness, which flattens
+    local contrast and lights every image the same; the global term lets dim scenes stay dim. For tiled
+    inference compute the statistics once on the whole image and pass them to every tile.
+
     Args:
         num_in_ch (int): Input channels. Default: 3.
         num_feat (int): Channels of the CNN. Default: 32.
@@ -27,16 +36,22 @@ class IllumNet(nn.Module):
         min_illum (float): Lower bound of the illumination, i.e. the largest gain is 1/min_illum. Default: 0.01.
         prior_kernel (int): Box size of the LIME prior, in pixels (odd). Default: 5.
         prior_exponent (float): Initial value of ``a``. Default: 0.8.
+        global_exposure (bool): Add the global exposure estimate (see above). Default: False.
 
-    ``forward(x)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W) in [0, 1] and illum
-    (N, illum_channels, H, W) in [min_illum, 1].
+    ``forward(x, exposure_stats=None)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W)
+    in [0, 1] and illum (N, illum_channels, H, W) in [min_illum, 1]. ``exposure_stats`` (N,
+    ``NUM_STATS``), from :meth:`exposure_stats` of the whole image, replaces the statistics of ``x``.
     """
+
+    STAT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+    NUM_STATS = len(STAT_QUANTILES) + 3
+    MAX_STAT_PIXELS = 1 << 20  # larger inputs are subsampled on a regular grid for the quantiles
 
     coarse_stride = 4
     tile_alignment = coarse_stride  # tiles must start on the coarse branch's grid
 
     def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
-                 prior_exponent=0.8):
+                 prior_exponent=0.8, global_exposure=False):
         super().__init__()
         if illum_channels not in (1, num_in_ch):
             raise ValueError(f'illum_channels must be 1 or {num_in_ch}, got {illum_channels}')
@@ -52,6 +67,30 @@ class IllumNet(nn.Module):
         default_init_weights([self.conv_first, self.context], 0.1)
         nn.init.zeros_(self.conv_last.weight)
         nn.init.zeros_(self.conv_last.bias)
+        self.global_exposure = None
+        if global_exposure:
+            hidden = 32
+            self.global_exposure = nn.ModuleDict({
+                'embed': nn.Sequential(nn.Linear(self.NUM_STATS, hidden), nn.LeakyReLU(0.1, True)),
+                'feat_bias': nn.Linear(hidden, num_feat),
+                'log_gain': nn.Linear(hidden, illum_channels)})
+            for head in ('feat_bias', 'log_gain'):  # start as the purely local net
+                nn.init.zeros_(self.global_exposure[head].weight)
+                nn.init.zeros_(self.global_exposure[head].bias)
+
+    def exposure_stats(self, x):
+        """Whole-image brightness statistics, (N, NUM_STATS): quantiles of ``log(max channel)`` and log colour balance.
+
+        Units: natural log of [0, 1] intensities (offset by 1/255 so black stays finite).
+        """
+        n, _, h, w = x.shape
+        step = max(1, int(math.ceil(math.sqrt(h * w / self.MAX_STAT_PIXELS))))
+        sub = x[:, :, ::step, ::step].float()
+        log_bright = torch.log(sub.amax(dim=1).flatten(1) + 1 / 255)
+        quantiles = torch.quantile(log_bright, torch.tensor(self.STAT_QUANTILES, device=x.device), dim=1).t()
+        log_means = torch.log(sub.mean(dim=(2, 3)) + 1 / 255)
+        balance = log_means - log_means.mean(dim=1, keepdim=True)
+        return torch.cat([quantiles, balance], dim=1).to(x.dtype)
 
     def prior(self, x):
         """LIME's initial illumination: box-averaged channel maximum, (N, 1, H, W)."""
@@ -59,13 +98,19 @@ class IllumNet(nn.Module):
         brightest = x.amax(dim=1, keepdim=True)
         return F.avg_pool2d(F.pad(brightest, (pad, pad, pad, pad), mode='replicate'), self.prior_kernel, stride=1)
 
-    def forward(self, x):
+    def forward(self, x, exposure_stats=None):
         log_prior = torch.log(self.prior(x) + 1e-3)
-        feat = self.lrelu(self.conv_first(torch.cat([x, log_prior], dim=1)))
-        feat = self.body(feat)
+        feat = self.conv_first(torch.cat([x, log_prior], dim=1))
+        global_log_gain = 0
+        if self.global_exposure is not None:
+            stats = self.exposure_stats(x) if exposure_stats is None else exposure_stats.to(x)
+            embedding = self.global_exposure['embed'](stats)
+            feat = feat + self.global_exposure['feat_bias'](embedding)[:, :, None, None]
+            global_log_gain = self.global_exposure['log_gain'](embedding)[:, :, None, None]
+        feat = self.body(self.lrelu(feat))
         coarse = F.avg_pool2d(feat, self.coarse_stride, ceil_mode=True)
         feat = feat + resize_like(self.context(coarse), feat)
-        log_illum = self.prior_exponent * log_prior + self.conv_last(feat)
+        log_illum = self.prior_exponent * log_prior + self.conv_last(feat) + global_log_gain
         illum = torch.exp(log_illum).clamp(self.min_illum, 1.0)
         lit = (x / illum).clamp(0.0, 1.0)
         return lit, illum

@@ -28,23 +28,35 @@ class TriCoNet(nn.Module):
         semantic (str | None): Frozen torchvision backbone for IHEM, or 'none'. Default: 'mobilenet_v2'.
         semantic_layer (str): Backbone feature node. Default: 'features.6'.
         semantic_weights (str | None): 'torchvision', a file path, or None. Default: 'torchvision'.
+        global_exposure (bool): IllumNet also estimates the missing light from whole-image statistics
+            (see :class:`IllumNet`). Default: False.
 
-    ``forward(x, return_intermediates=False)``: x (N, 3, H, W) RGB in [0, 1] -> (N, 3, sH, sW); with
-    ``return_intermediates`` a dict ``{'sr', 'lit', 'illum'}`` (lit and illum at H x W).
+    ``forward(x, return_intermediates=False, exposure_stats=None)``: x (N, 3, H, W) RGB in [0, 1] ->
+    (N, 3, sH, sW); with ``return_intermediates`` a dict ``{'sr', 'lit', 'illum'}`` (lit and illum at
+    H x W). ``exposure_stats``: :meth:`exposure_stats` of the whole image, for tiles of it.
     """
 
     def __init__(self, upscale=4, illum_feat=32, illum_block=3, illum_channels=3, min_illum=0.01, num_feat=64,
                  num_block=16, ihem_every=4, semantic='mobilenet_v2', semantic_layer='features.6',
-                 semantic_weights='torchvision'):
+                 semantic_weights='torchvision', global_exposure=False):
         super().__init__()
         self.upscale = upscale
-        self.illum = IllumNet(3, illum_feat, illum_block, illum_channels, min_illum)
+        self.illum = IllumNet(3, illum_feat, illum_block, illum_channels, min_illum, global_exposure=global_exposure)
         self.sr = TriCoSRNet(upscale, 3, 3, num_feat, num_block, ihem_every, illum_channels, semantic, semantic_layer,
                              semantic_weights)
         # tiles of an input must start where both levels' coarse grids line up (see TriCoEnhancer)
         self.tile_alignment = joint_tile_alignment(self.illum, self.sr)
 
-    def forward(self, x, return_intermediates=False):
-        lit, illum = self.illum(x)
+    @property
+    def uses_global_statistics(self):
+        """True when the output depends on whole-image statistics (tiles then need :meth:`exposure_stats`)."""
+        return self.illum.global_exposure is not None
+
+    def exposure_stats(self, x):
+        """Whole-image statistics the illumination level uses, (N, IllumNet.NUM_STATS)."""
+        return self.illum.exposure_stats(x)
+
+    def forward(self, x, return_intermediates=False, exposure_stats=None):
+        lit, illum = self.illum(x, exposure_stats)
         out = self.sr(lit, illum)
         return {'sr': out, 'lit': lit, 'illum': illum} if return_intermediates else out

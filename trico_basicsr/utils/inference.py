@@ -70,10 +70,18 @@ class TriCoEnhancer:
             self.net = self.net.half()
 
     @torch.no_grad()
-    def _run(self, x):
+    def _run(self, x, **extra):
         x = x.to(self.device)
-        out = self.net(x.half() if self.half else x)
+        out = self.net(x.half() if self.half else x, **extra)
         return out.float().clamp(0, 1)
+
+    @torch.no_grad()
+    def _whole_image_inputs(self, x):
+        """Extra inputs every tile needs from the whole image (a net's global exposure statistics)."""
+        if not getattr(self.net, 'uses_global_statistics', False):
+            return {}
+        x = x.to(self.device)
+        return {'exposure_stats': self.net.exposure_stats(x.half() if self.half else x)}
 
     def enhance_tensor(self, x):
         """(1, 3, H, W) in [0, 1] -> (1, 3, sH, sW) in [0, 1]."""
@@ -85,13 +93,14 @@ class TriCoEnhancer:
         _, _, h, w = x.shape
         s, tile, pad = self.scale, self.tile, self.tile_pad
         out = torch.zeros(1, 3, h * s, w * s)
+        extra = self._whole_image_inputs(x)
         for ty in range(math.ceil(h / tile)):
             for tx in range(math.ceil(w / tile)):
                 y0, x0 = ty * tile, tx * tile
                 y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
                 py0, px0 = self._aligned(max(y0 - pad, 0)), self._aligned(max(x0 - pad, 0))
                 py1, px1 = min(y1 + pad, h), min(x1 + pad, w)
-                result = self._run(x[:, :, py0:py1, px0:px1]).cpu()
+                result = self._run(x[:, :, py0:py1, px0:px1], **extra).cpu()
                 out[:, :, y0 * s:y1 * s, x0 * s:x1 * s] = \
                     result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
         return out
