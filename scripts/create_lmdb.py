@@ -5,7 +5,10 @@
 
 Keys are file names without extension (BasicSR's convention), so a GT and an LQ folder with the same
 file names give LMDBs with the same keys. Images are stored as PNG (lossless, bit depth and channels
-kept). A database appears only when complete: it is written under a temporary name and renamed.
+kept). A database appears only when complete: it is written under a temporary name
+(``<name>.partial-<pid>.lmdb``) and renamed; with ``--pairs`` every database is renamed only once all of
+them are complete, so a failure leaves none behind. Temporary databases of killed runs (whose process no
+longer exists) are removed, by name, before writing.
 """
 import argparse
 import glob
@@ -31,8 +34,41 @@ def _read(path):
     return img
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_partials(lmdb_path, log=print):
+    """Delete ``<name>.partial-<pid>.lmdb`` folders left by killed runs (their pid is gone); returns them."""
+    removed = []
+    for partial in sorted(glob.glob(f'{glob.escape(lmdb_path[:-5])}.partial-*.lmdb')):
+        pid = partial[len(lmdb_path[:-5]) + len('.partial-'):-len('.lmdb')]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+            log(f'removed {partial}: an incomplete LMDB left by a run that was killed (pid {pid})')
+            removed.append(partial)
+    return removed
+
+
 def folder_to_lmdb(folder, lmdb_path, compress_level=1, progress=True):
     """Write every image of ``folder`` into the new LMDB ``lmdb_path`` (which must end with ``.lmdb``)."""
+    tmp = write_partial_lmdb(folder, lmdb_path, compress_level, progress)
+    os.rename(tmp, lmdb_path)
+    return _keys(folder)
+
+
+def _keys(folder):
+    return [osp.splitext(name)[0] for name in sorted(name for name in scandir(folder) if is_image_file(name))]
+
+
+def write_partial_lmdb(folder, lmdb_path, compress_level=1, progress=True):
+    """Write ``folder`` into a temporary LMDB next to ``lmdb_path``; returns its path (the caller renames it)."""
     if not lmdb_path.endswith('.lmdb'):
         raise ValueError(f"{lmdb_path}: an LMDB path must end with '.lmdb'")
     if osp.exists(lmdb_path):
@@ -51,6 +87,7 @@ def folder_to_lmdb(folder, lmdb_path, compress_level=1, progress=True):
     for name in names:
         img = _read(osp.join(folder, name))
         raw += img.nbytes
+    remove_stale_partials(lmdb_path)
     tmp = f'{lmdb_path[:-5]}.partial-{os.getpid()}.lmdb'
     shutil.rmtree(tmp, ignore_errors=True)
     maker = LmdbMaker(tmp, map_size=int(raw * 1.5) + (64 << 20), compress_level=compress_level)
@@ -63,12 +100,30 @@ def folder_to_lmdb(folder, lmdb_path, compress_level=1, progress=True):
             shape = img.shape if img.ndim == 3 else (*img.shape, 1)
             maker.put(data.tobytes(), key, shape)
         maker.close()
-        os.rename(tmp, lmdb_path)
     except BaseException:
         maker.env.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return keys
+    return tmp
+
+
+def write_all(jobs, compress_level=1, progress=True):
+    """Write every ``(folder, lmdb_path)`` job; the databases appear together, or none does."""
+    for _, lmdb_path in jobs:
+        if osp.exists(lmdb_path):
+            raise FileExistsError(f'{lmdb_path} already exists')
+    partials, renamed = [], []
+    try:
+        for folder, lmdb_path in jobs:
+            partials.append(write_partial_lmdb(folder, lmdb_path, compress_level, progress))
+        for tmp, (_, lmdb_path) in zip(partials, jobs):
+            os.rename(tmp, lmdb_path)
+            renamed.append(lmdb_path)
+    except BaseException:
+        for path in partials + renamed:  # all of this run's databases, complete or not
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return {lmdb_path: _keys(folder) for folder, lmdb_path in jobs}
 
 
 def pair_folders(pair_dir):
@@ -91,8 +146,7 @@ def main(argv=None):
         parser.error('give either --pairs DIR, or --folder DIR with --lmdb PATH.lmdb')
     jobs = pair_folders(args.pairs) if args.pairs else [(args.folder, args.lmdb)]
     try:
-        for folder, lmdb_path in jobs:
-            keys = folder_to_lmdb(folder, lmdb_path, args.compress_level)
+        for lmdb_path, keys in write_all(jobs, args.compress_level).items():
             print(f'{lmdb_path}: {len(keys)} images')
     except (FileExistsError, FileNotFoundError, ValueError) as error:
         sys.exit(f'error: {error}')

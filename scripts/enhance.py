@@ -3,9 +3,15 @@
     python scripts/enhance.py -i dark_photos/ -o out/ --scale 4
     python scripts/enhance.py -i photo.png -o out/ --model experiments/<name>/models/net_g_latest.pth --tile 128
 
-Inputs: a file or a folder (not recursive). Outputs: ``OUTDIR/<input name>.png``, exactly ``scale`` times
-the input size. Without ``--model`` the shipped demo weights ``weights/trico_demo_x<scale>.pth`` are used.
-A file that cannot be read is reported by name and skipped; the exit status is 1 if any file failed.
+Inputs: a file or a folder (not recursive). Outputs: ``OUTDIR/<input name><suffix>.png``, exactly
+``scale`` times the input size; inputs that share a name (``a.jpg``, ``a.png``) keep their extension in
+the output name (``a_jpg.png``, ``a_png.png``) so neither overwrites the other. Without ``--model`` the
+shipped weights ``weights/trico_demo_x<scale>.pth`` are used.
+
+Inputs are never overwritten: an output folder that is, or is inside, the input folder is refused unless
+``--suffix`` is given, and no output may have an input's path. A file that cannot be read, written or
+enhanced (out of memory: try ``--tile``) is reported by name and skipped; the exit status is then 1. A
+checkpoint that cannot be loaded or an unusable output folder stops the run with exit status 2.
 """
 import argparse
 import os
@@ -27,7 +33,12 @@ def parse_args(argv=None):
     parser.add_argument('--tile-pad', type=int, default=48, help='context around tiles, input pixels. Default: 48')
     parser.add_argument('--fp16', action='store_true', help='half precision (CUDA only)')
     parser.add_argument('--device', default=None, help="'cuda' or 'cpu'; default: CUDA when available")
+    parser.add_argument('--suffix', default='', help="appended to output names (e.g. '_x4'); allows -o inside -i")
     return parser.parse_args(argv)
+
+
+class UsageError(Exception):
+    """A problem with the command line or the run's set-up (exit status 2)."""
 
 
 def list_inputs(path):
@@ -44,6 +55,37 @@ def list_inputs(path):
     raise FileNotFoundError(f'{path}: no such file or folder')
 
 
+def output_paths(files, output, suffix=''):
+    """``{input: output path}``; inputs sharing a stem keep their extension in the name (a_jpg.png, a_png.png).
+
+    Raises:
+        UsageError: An output would be an input (so writing it would destroy the input).
+    """
+    stems = {}
+    for path in files:
+        stems.setdefault(osp.splitext(osp.basename(path))[0], []).append(path)
+    outputs = {}
+    for stem, paths in stems.items():
+        for path in paths:
+            name = stem if len(paths) == 1 else f"{stem}_{osp.splitext(path)[1].lstrip('.').lower()}"
+            outputs[path] = osp.join(output, f'{name}{suffix}.png')
+    inputs = {osp.realpath(p) for p in files}
+    clashes = sorted(p for p, out in outputs.items() if osp.realpath(out) in inputs)
+    if clashes:
+        raise UsageError(f'writing the output of {clashes[0]} would overwrite an input: choose another -o or --suffix')
+    return outputs
+
+
+def check_output_folder(input_path, output, suffix):
+    """Refuse an output folder that is, or is inside, the input folder (unless a suffix keeps names apart)."""
+    if suffix or not osp.isdir(input_path):
+        return
+    source, target = osp.realpath(input_path), osp.realpath(output)
+    if target == source or target.startswith(source + os.sep):
+        raise UsageError(f'output folder {output} is inside the input folder {input_path}: outputs could overwrite or '
+                         'be mixed with inputs. Choose another -o, or give --suffix (e.g. --suffix _x4).')
+
+
 def default_model(scale):
     path = osp.join(ROOT, 'weights', f'trico_demo_x{scale or 4}.pth')
     if not osp.isfile(path):
@@ -55,30 +97,48 @@ def main(argv=None):
     args = parse_args(argv)
     import trico_basicsr  # noqa: F401  (registers the archs; applies the BasicSR compat fixes)
     from trico_basicsr.data.image_io import read_image, write_png
-    from trico_basicsr.utils.inference import TriCoEnhancer
 
     try:
         files = list_inputs(args.input)
+        check_output_folder(args.input, args.output, args.suffix)
+        outputs = output_paths(files, args.output, args.suffix)
         model_path = args.model or default_model(args.scale)
-        enhancer = TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device)
-    except (FileNotFoundError, KeyError, RuntimeError) as error:
-        sys.exit(f'error: {error}')
-    if args.scale and args.scale != enhancer.scale:
-        sys.exit(f'error: --scale {args.scale} but {model_path} is a x{enhancer.scale} model')
-    os.makedirs(args.output, exist_ok=True)
+        enhancer = load_enhancer(model_path, args)
+        if args.scale and args.scale != enhancer.scale:
+            raise UsageError(f'--scale {args.scale} but {model_path} is a x{enhancer.scale} model')
+        os.makedirs(args.output, exist_ok=True)
+    except (UsageError, FileNotFoundError, OSError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
     failures = []
     for path in tqdm(files, desc=f'x{enhancer.scale}', unit='image'):
         try:
-            img = read_image(path)
-        except (ValueError, FileNotFoundError) as error:
-            failures.append(str(error))
-            tqdm.write(f'skipped {error}')
+            write_png(outputs[path], enhancer.enhance(read_image(path)))
+        except (ValueError, OSError) as error:  # unreadable input, unwritable output (PermissionError, full disk)
+            failures.append(f'{path}: {error}' if path not in str(error) else str(error))
+        except (MemoryError, RuntimeError) as error:  # torch.cuda.OutOfMemoryError is a RuntimeError
+            hint = ' (out of memory: try --tile 256)' if 'memory' in str(error).lower() or \
+                isinstance(error, MemoryError) else ''
+            failures.append(f'{path}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ""}{hint}')
+        else:
             continue
-        write_png(osp.join(args.output, osp.splitext(osp.basename(path))[0] + '.png'), enhancer.enhance(img))
+        tqdm.write(f'skipped {failures[-1]}')
     print(f'{len(files) - len(failures)} of {len(files)} images written to {args.output}')
     if failures:
         print('failed:\n  ' + '\n  '.join(failures), file=sys.stderr)
         sys.exit(1)
+
+
+def load_enhancer(model_path, args):
+    """The enhancer for ``model_path``; any failure to load it is a :class:`UsageError` naming the file."""
+    from trico_basicsr.utils.inference import TriCoEnhancer
+    if not osp.isfile(model_path):
+        raise UsageError(f'checkpoint {model_path} not found')
+    try:
+        return TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device)
+    except Exception as error:  # truncated zip, pickle error, missing keys, wrong arch: all mean "bad checkpoint"
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(f'cannot load checkpoint {model_path}: {first_line}') from error
 
 
 if __name__ == '__main__':

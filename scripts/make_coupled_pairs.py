@@ -8,7 +8,9 @@ Writes ``OUT/gt/<key>.png`` (HR, mod-cropped to the scale), ``OUT/lq_x<s>/<key>.
 seed and each image's drawn parameters). Each image's generator is seeded by ``(seed, CRC-32 of its
 key)``: the same seed gives byte-identical files, adding images never changes the others, and the
 pairs equal what ``CoupledOnlineDataset`` produces in validation with the same ``seed`` and preset.
-The output appears only when complete (written to a temporary folder, then renamed).
+The output appears only when complete (written to a temporary folder, then renamed). ``--overwrite``
+replaces only a folder this script wrote (one holding ``degradation.json``), never any other folder.
+Inputs sharing a key (``a.jpg``, ``a.png``) and images smaller than the scale are errors naming the file.
 """
 import argparse
 import dataclasses
@@ -43,6 +45,9 @@ def make_pairs(hr, out, scale, preset_name, seed, overwrite=False, progress=True
     """Write the pair folder ``out``; returns the degradation record (see module docstring)."""
     if osp.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists (use --overwrite to replace it)')
+    if osp.exists(out) and not osp.isfile(osp.join(out, 'degradation.json')):
+        raise FileExistsError(f'{out} exists and was not written by this script (no degradation.json): '
+                              'refusing to replace it with --overwrite; choose another --out')
     source = ImageSource(hr, where='--hr')
     preset = get_preset(preset_name)
     parent = osp.dirname(osp.abspath(out))
@@ -54,7 +59,11 @@ def make_pairs(hr, out, scale, preset_name, seed, overwrite=False, progress=True
         for index in tqdm(range(len(source)), desc=f'{preset_name} x{scale}', unit='image', disable=not progress):
             key = source.key(index)
             rng = rng_from_key((seed, stable_image_seed(key)))
-            gt, lq, _, params = make_pair(source.load(index), scale, preset, rng)
+            hr_img = source.load(index)
+            if min(hr_img.shape[:2]) < scale:
+                raise ValueError(f'{source.path(index)}: {hr_img.shape[0]}x{hr_img.shape[1]} pixels is smaller than '
+                                 f'the scale {scale}: no low-resolution image can be made from it')
+            gt, lq, _, params = make_pair(hr_img, scale, preset, rng)
             write_png(osp.join(staging, 'gt', f'{key}.png'), gt)
             write_png(osp.join(staging, f'lq_x{scale}', f'{key}.png'), lq)
             meta_lines.append(f'{key}.png ({gt.shape[0]},{gt.shape[1]},3)\n')

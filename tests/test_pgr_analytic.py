@@ -5,7 +5,6 @@ The quadratic problem (float64), with w = 2 softmax(lambda_sr), u = 2 softmax(la
     middle  f(s, i) = u0/2 |i - c|^2 + u1/2 |s - d|^2
     upper   F(s)    = 1/2 |s - y|^2
 """
-import numpy as np
 import pytest
 import torch
 

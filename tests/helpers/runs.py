@@ -15,8 +15,11 @@ def overrides(**values):
     return [f"{key.replace('__', ':')}={value}" for key, value in values.items()]
 
 
-def train_in_process(root, opt_file, force, launcher='none'):
-    """Run ``basicsr.train.train_pipeline`` here with ``root`` as root path; returns the model it built."""
+def train_in_process(root, opt_file, force, launcher='none', extra_args=()):
+    """Run ``basicsr.train.train_pipeline`` here with ``root`` as root path; returns the model it built.
+
+    ``extra_args``: more command-line flags, e.g. ``['--auto_resume']``.
+    """
     import trico_basicsr  # noqa: F401  (before basicsr: applies the compat fixes)
     import basicsr.train as bs_train
     built = {}
@@ -27,7 +30,7 @@ def train_in_process(root, opt_file, force, launcher='none'):
         return built['model']
 
     argv = sys.argv
-    sys.argv = ['train.py', '-opt', opt_file, '--launcher', launcher, '--force_yml', *force]
+    sys.argv = ['train.py', '-opt', opt_file, '--launcher', launcher, *extra_args, '--force_yml', *force]
     bs_train.build_model = capture
     try:
         bs_train.train_pipeline(root)

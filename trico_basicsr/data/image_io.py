@@ -5,14 +5,12 @@ Every reader returns float32 RGB arrays, HWC, in [0, 1]. Conversions (documented
 channels; the alpha channel of RGBA images is dropped. Anything else (corrupt files, other bit
 depths, other channel counts) raises ``ValueError`` naming the file.
 """
-import os
-import tempfile
 from os import path as osp
 
 import cv2
 import numpy as np
 
-from trico_basicsr.utils.atomic import umask_mode
+from trico_basicsr.utils.atomic import atomic_write
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
@@ -78,18 +76,7 @@ def write_bytes_atomic(path, data):
 
     An interrupted write never leaves a complete-looking ``path`` behind.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.partial', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.chmod(tmp, umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(data))
 
 
 def write_png(path, img):

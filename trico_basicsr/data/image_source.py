@@ -68,6 +68,16 @@ class ImageSource:
             raise ValueError(f"{where}: io_backend type '{io_backend}' is not supported (use 'disk' or 'lmdb')")
         if not self.names:
             raise ValueError(f'{where}: no images found in {dataroot}')
+        self._check_unique_keys()
+
+    def _check_unique_keys(self):
+        """Keys are file names without extension: ``a.jpg`` and ``a.png`` would silently become one image."""
+        seen = {}
+        for name in self.names:
+            other = seen.setdefault(key_of(name), name)
+            if other != name:
+                raise ValueError(f"{self.where}: {other} and {name} in {self.dataroot} share the key "
+                                 f"'{key_of(name)}' (file name without extension); rename one of them")
 
     def _list_folder(self, folder, meta_info_file):
         if not osp.isdir(folder):

@@ -117,15 +117,40 @@ class TriLevelModel(SRModel):
         self.ema_decay = train_opt.get('ema_decay', 0)
         if self.ema_decay > 0:
             self.net_g_ema = build_network(self.opt['network_g']).to(self.device)
-            self.model_ema(0)
+            self._init_ema()
             self.net_g_ema.eval()
 
         self.pgr = PhasedGradientResponse(cfg)
         self.upper_stream = self._build_upper_stream() if 'hyper' in cfg.train_levels else None
         self.skipped_updates = {level: 0 for level in self.params}
+        self.consecutive_skips = {level: 0 for level in self.params}
+        self._warn_if_upper_split_unused()
         self.hyper_history = [(0, self.hyper.named_weights())]
         self.setup_optimizers()
         self.setup_schedulers()
+
+    def _warn_if_upper_split_unused(self):
+        """``upper_split`` takes images away from training; say so when the upper level never uses them."""
+        split = self.opt['datasets'].get('train', {}).get('upper_split')
+        start = self.pgr_cfg.phases.trilevel_start
+        never = 'hyper' not in self.pgr_cfg.train_levels or start is None or start > self.opt['train']['total_iter']
+        if split and never:
+            get_root_logger().warning(
+                f"datasets.train.upper_split holds {split.get('fraction')} of the training images out for the upper "
+                'level, but the upper level never trains (train.pgr.train_levels / phases.trilevel_start): '
+                'those images are wasted. Remove upper_split to train on all of them.')
+
+    def _init_ema(self):
+        """Start the weight average from the checkpoint's ``params_ema`` (a resume sets it), as SRModel does.
+
+        Rebuilding it from the current weights on resume would make the averaged weights -- the ones
+        validation and inference use -- differ from an uninterrupted run's.
+        """
+        load_path = self.opt['path'].get('pretrain_network_g')
+        if load_path is None:
+            self.model_ema(0)
+            return
+        self.load_network(self.net_g_ema, load_path, self.opt['path'].get('strict_load_g', True), 'params_ema')
 
     def _build_upper_stream(self):
         data_opt = self.pgr_cfg.upper_data
@@ -268,9 +293,13 @@ class TriLevelModel(SRModel):
     def _apply(self, level, grads):
         if not all(torch.isfinite(g).all() for g in grads):
             self.skipped_updates[level] += 1
+            self.consecutive_skips[level] += 1
             get_root_logger().warning(f'PGR: non-finite {level} gradient, update skipped '
                                       f'({self.skipped_updates[level]} so far).')
+            if self.consecutive_skips[level] >= self.pgr_cfg.max_consecutive_skips:
+                self._stop_diverged(level)
             return
+        self.consecutive_skips[level] = 0
         optimizer = self.level_optimizers[level]
         optimizer.zero_grad(set_to_none=True)
         for param, grad in zip(self.params[level], grads):
@@ -278,6 +307,17 @@ class TriLevelModel(SRModel):
         optimizer.step()
         if level == 'hyper':
             self.hyper_history.append((self._current_iter, self.hyper.named_weights()))
+
+    def _stop_diverged(self, level):
+        """Save the weights (unchanged by the skipped updates, so the last good ones) and stop training."""
+        nets = [self.net_g, self.net_g_ema] if self.ema_decay > 0 else self.net_g
+        keys = ['params', 'params_ema'] if self.ema_decay > 0 else 'params'
+        self.save_network(nets, 'net_g', self._current_iter, param_key=keys)
+        path = osp.join(self.opt['path']['models'], f'net_g_{self._current_iter}.pth')
+        raise FloatingPointError(
+            f'training stopped at iteration {self._current_iter}: {self.consecutive_skips[level]} consecutive '
+            f'non-finite {level} updates (train.pgr.max_consecutive_skips). The last good weights are in {path}. '
+            'Lower the learning rates, check the data for NaN/inf, or resume from an earlier training state.')
 
     def optimize_parameters(self, current_iter):
         self._current_iter = current_iter

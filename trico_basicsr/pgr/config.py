@@ -43,6 +43,9 @@ def _defaults():
     c.hvp = 'finite_difference'
     c.fd_epsilon = 0.01
     c.parametrization = 'softmax'
+    # Stop (with the weights saved) after this many consecutive non-finite updates of one level: the
+    # guard skips a rare bad batch, but a run whose updates are all NaN must not spin to total_iter.
+    c.max_consecutive_skips = 20
     c.sr_terms = CfgNode(new_allowed=True)
     c.illum_terms = CfgNode(new_allowed=True)
     c.upper_objective = CfgNode(new_allowed=True)
@@ -121,7 +124,7 @@ def _check_values(cfg, where):
         raise ValueError(f"{where}.hvp: '{cfg.hvp}' is not one of {', '.join(HVP_MODES)}")
     if cfg.parametrization not in PARAMETRIZATIONS:
         raise ValueError(f"{where}.parametrization: '{cfg.parametrization}' is not one of {', '.join(PARAMETRIZATIONS)}")
-    for key in ('lower_steps', 'middle_interval', 'upper_interval', 'unroll_steps'):
+    for key in ('lower_steps', 'middle_interval', 'upper_interval', 'unroll_steps', 'max_consecutive_skips'):
         if int(cfg[key]) < 1:
             raise ValueError(f'{where}.{key} must be >= 1, got {cfg[key]}')
     coop, tri = cfg.phases.cooperative_start, cfg.phases.trilevel_start

@@ -131,31 +131,77 @@ def model_to_device(self, net):
 
 
 # --------------------------------------------------------------------------------------------- 4
-def _latest_state(state_dir):
+def _states_newest_first(state_dir):
     from basicsr.utils import scandir
     if not osp.isdir(state_dir):
-        return None
-    iters = [int(name.split('.state')[0]) for name in scandir(state_dir, suffix='.state') if name[0].isdigit()]
-    return osp.join(state_dir, f'{max(iters)}.state') if iters else None
+        return []
+    iters = [int(name.split('.state')[0]) for name in scandir(state_dir, suffix='.state')
+             if name.split('.state')[0].isdigit()]
+    return [osp.join(state_dir, f'{it}.state') for it in sorted(iters, reverse=True)]
+
+
+def _remove_partial_files(folders):
+    """Delete the hidden ``.*.partial`` files a killed run left mid-write (atomic_write's temporary files)."""
+    for folder in folders:
+        if not folder or not osp.isdir(folder):
+            continue
+        for name in os.listdir(folder):
+            if name.startswith('.') and name.endswith('.partial'):
+                try:
+                    os.remove(osp.join(folder, name))
+                except FileNotFoundError:  # another rank removed it first
+                    continue
+                logging.getLogger('basicsr').warning(f'--auto_resume: removed {osp.join(folder, name)}, '
+                                                     'an incomplete file left by an interrupted run')
+
+
+def _read_state(path, models_dir):
+    """A training state and the network checkpoint it resumes with, both loadable; else ValueError saying why."""
+    import torch
+    try:
+        state = torch.load(path, map_location='cpu')
+    except Exception as error:  # truncated zip, bad pickle, empty file
+        reason = (str(error).splitlines() or ['empty or truncated file'])[0][:120]
+        raise ValueError(f'{path} cannot be read ({type(error).__name__}: {reason})') from error
+    if not isinstance(state, dict) or not {'epoch', 'iter', 'optimizers', 'schedulers'} <= set(state):
+        raise ValueError(f'{path} is not a BasicSR training state (keys epoch, iter, optimizers, schedulers)')
+    network = osp.join(models_dir, f"net_g_{state['iter']}.pth")
+    if osp.isdir(models_dir) and not osp.isfile(network):
+        raise ValueError(f'{path}: its network checkpoint {network} is missing')
+    return state
 
 
 def load_resume_state(opt):
-    """Load the training state to resume from (``--auto_resume`` or ``path.resume_state``) onto the CPU."""
+    """Load the training state to resume from (``--auto_resume`` or ``path.resume_state``) onto the CPU.
+
+    With ``--auto_resume`` the newest *readable* state wins: a truncated or corrupt one (a crash while a
+    state was written by another tool, a damaged disk) is skipped with a warning naming it. An explicit
+    ``path.resume_state`` that cannot be read is an error naming it.
+    """
     global _resume_position
-    import torch
     from basicsr.utils import check_resume
 
     _resume_position = None
+    models_dir = opt['path'].get('models', '')
+    state = None
     if opt['auto_resume']:
-        latest = _latest_state(opt['path']['training_states'])
-        if latest is not None:
-            opt['path']['resume_state'] = latest
+        _remove_partial_files([opt['path']['training_states'], models_dir])
+        for candidate in _states_newest_first(opt['path']['training_states']):
+            try:
+                state = _read_state(candidate, models_dir)
+            except ValueError as error:
+                warnings.warn(f'--auto_resume: skipping {error}')
+                logging.getLogger('basicsr').warning(f'--auto_resume: skipping {error}')
+                continue
+            opt['path']['resume_state'] = candidate
+            break
     path = opt['path'].get('resume_state')
     if not path:
         return None
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'path.resume_state: no training state file at {path}')
-    state = torch.load(path, map_location='cpu')
+    if state is None:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'path.resume_state: no training state file at {path}')
+        state = _read_state(path, models_dir)
     check_resume(opt, state['iter'])
     _resume_position = (state['epoch'], state['iter'])
     return state
