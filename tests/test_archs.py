@@ -1,4 +1,4 @@
-"""TriCoNet, its levels, IHEM and the frozen semantic backbone (issue 4)."""
+"""TriCoNet, its levels, IHEM and the frozen semantic backbone."""
 import pytest
 import torch
 import torchvision

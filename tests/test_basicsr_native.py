@@ -1,4 +1,4 @@
-"""BasicSR-native use: dist scripts, BasicSR's test command, TriCo parts in other models (issue 8)."""
+"""BasicSR-native use: dist scripts, BasicSR's test command, TriCo parts in other models."""
 import glob
 import os
 import re

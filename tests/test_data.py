@@ -1,4 +1,4 @@
-"""Coupled-degradation synthesis, pair/LMDB datasets, draw keys and the upper-level split (issue 3)."""
+"""Coupled-degradation synthesis, pair/LMDB datasets, draw keys and the upper-level split."""
 import filecmp
 import json
 import os

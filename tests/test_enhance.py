@@ -1,4 +1,4 @@
-"""Inference: the enhance CLI, tiling, checkpoints and the classical baselines (issue 6)."""
+"""Inference: the enhance CLI, tiling, checkpoints and the classical baselines."""
 import os
 import sys
 from os import path as osp

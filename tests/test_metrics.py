@@ -1,4 +1,4 @@
-"""The eight evaluation metrics, registered in BasicSR's METRIC_REGISTRY (issue 6)."""
+"""The eight evaluation metrics, registered in BasicSR's METRIC_REGISTRY."""
 import math
 import warnings
 

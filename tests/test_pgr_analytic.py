@@ -1,4 +1,4 @@
-"""PGR on problems with known answers: quadratic tri-level problems and a tiny network (issue 5).
+"""PGR on problems with known answers: quadratic tri-level problems and a tiny network.
 
 The quadratic problem (float64), with w = 2 softmax(lambda_sr), u = 2 softmax(lambda_illum):
     lower   g(s, i) = w0/2 (s - A i)^T Q (s - A i) + w1/2 |s - b|^2

@@ -1,4 +1,4 @@
-"""TriLevelModel as a BasicSR model: objectives, guards, options, logs, reuse (issue 5)."""
+"""TriLevelModel as a BasicSR model: objectives, guards, options, logs, reuse."""
 import os
 
 import pytest
