@@ -2,9 +2,10 @@
 
     python scripts/benchmark_inference.py --out docs/benchmarks/inference
 
-Times one forward pass producing a 1024x1024 output (256x256 input at x4, 512x512 at x2) for the demo
-and full-size TriCo configurations (median of ``--repeats`` runs after a warm-up, fp32, the threads
-torch uses here), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
+Times one forward pass producing a 1024x1024 output (256x256 input at x4, 512x512 at x2) for the
+shipped and full-size TriCo configurations and, in the same run, BasicSR's stock ``MSRResNet`` x4
+(64 channels, 16 blocks) as the reference (median of ``--repeats`` runs after a warm-up, fp32, the
+threads torch uses here), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
 inference with the shipped weights on a real dark photo (or a synthetic one when none is given).
 Writes ``OUT.json`` and ``OUT.md``.
 """
@@ -21,6 +22,7 @@ import torch
 import yaml
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+REFERENCE = 'MSRResNet x4 (BasicSR, stock)'
 
 
 def time_forward(net, size, repeats):
@@ -37,8 +39,9 @@ def time_forward(net, size, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', nargs='*', default=['options/trico_demo_x4.yml', 'options/trico_demo_bsd100_x2.yml',
-                                                         'options/trico_x4.yml', 'options/trico_x2.yml'])
+    parser.add_argument('--options', nargs='*', default=['options/trico_demo_bsd100_x4.yml',
+                                                         'options/trico_demo_bsd100_x2.yml', 'options/trico_x4.yml',
+                                                         'options/trico_x2.yml'])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'))
     parser.add_argument('--image', help='a real dark photo for the tiling check')
@@ -53,11 +56,15 @@ def main(argv=None):
     from trico_basicsr.utils.inference import TriCoEnhancer
 
     results = {'threads': torch.get_num_threads(), 'torch': torch.__version__, 'timings': {}}
+    networks = {}
     for path in args.options:
         with open(osp.join(ROOT, path)) as f:
-            network = yaml.safe_load(f)['network_g']
-        network['semantic_weights'] = None
-        net = build_network(network).eval()
+            networks[path] = yaml.safe_load(f)['network_g']
+        networks[path]['semantic_weights'] = None
+    networks[REFERENCE] = {'type': 'MSRResNet', 'num_in_ch': 3, 'num_out_ch': 3, 'num_feat': 64, 'num_block': 16,
+                           'upscale': 4}
+    for path, network in networks.items():
+        net = build_network(dict(network)).eval()
         scale = network['upscale']
         seconds = time_forward(net, 1024 // scale, args.repeats)
         results['timings'][path] = {'scale': scale, 'input': f'{1024 // scale}x{1024 // scale}',
@@ -78,9 +85,10 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     lines = ['# CPU inference', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
              f"-- torch {results['torch']}, {results['threads']} threads, fp32, median of {args.repeats}.", '',
-             '| configuration | scale | input | seconds per 1-megapixel output |', '|---|---|---|---|']
+             '| configuration | scale | input | seconds per 1-megapixel output | x MSRResNet |', '|---|---|---|---|---|']
+    reference = results['timings'][REFERENCE]['seconds']
     for path, r in results['timings'].items():
-        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} |")
+        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} | {r['seconds'] / reference:.2f} |")
     if 'tiling' in results:
         t = results['tiling']
         lines += ['', f"Tiled ({t['tile']} px tiles, {t['tile_pad']} px padding) vs whole-image inference with "
