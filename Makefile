@@ -1,8 +1,9 @@
 # make test  -- set up .venv (torch, basicsr 1.4.2, this package) and run the test suite
 # make demo  -- set up .venv, train the CPU demo, enhance a few dark photos into out/demo/
+# make lint  -- set up .venv, run ruff (pyproject.toml [tool.ruff]: 120 columns, import order)
 PY := .venv/bin/python
 
-.PHONY: setup test demo
+.PHONY: setup test demo lint
 
 setup:
 	bash scripts/setup_env.sh
@@ -12,3 +13,6 @@ test: setup
 
 demo: setup
 	bash scripts/run_demo.sh
+
+lint: setup
+	$(PY) -m ruff check .

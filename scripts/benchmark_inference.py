@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import yaml
 
+import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 REFERENCE = 'MSRResNet x4 (BasicSR, stock)'
 
@@ -49,8 +51,7 @@ def main(argv=None):
     parser.add_argument('--tile-pad', type=int, default=48)
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'inference'))
     args = parser.parse_args(argv)
-    import trico_basicsr  # noqa: F401
-    from basicsr.archs import build_network
+    from basicsr.archs import build_network  # importable: trico_basicsr (imported above) applied the compat fixes
 
     from trico_basicsr.data.image_io import read_image
     from trico_basicsr.utils.inference import TriCoEnhancer
@@ -85,10 +86,12 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     lines = ['# CPU inference', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
              f"-- torch {results['torch']}, {results['threads']} threads, fp32, median of {args.repeats}.", '',
-             '| configuration | scale | input | seconds per 1-megapixel output | x MSRResNet |', '|---|---|---|---|---|']
+             '| configuration | scale | input | seconds per 1-megapixel output | x MSRResNet |',
+             '|---|---|---|---|---|']
     reference = results['timings'][REFERENCE]['seconds']
     for path, r in results['timings'].items():
-        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} | {r['seconds'] / reference:.2f} |")
+        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} "
+                     f"| {r['seconds'] / reference:.2f} |")
     if 'tiling' in results:
         t = results['tiling']
         lines += ['', f"Tiled ({t['tile']} px tiles, {t['tile_pad']} px padding) vs whole-image inference with "

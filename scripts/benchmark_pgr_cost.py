@@ -115,7 +115,8 @@ def main(argv=None):
              f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
              f"`{results['options']}`, {results['threads']} CPU threads, median of {args.repeats}.", '']
     for mode, data in results['modes'].items():
-        lines += [f"## hvp: {data['hvp']}, middle_interval {data['middle_interval']}, upper_interval {data['upper_interval']}",
+        lines += [f"## hvp: {data['hvp']}, middle_interval {data['middle_interval']}, "
+                  f"upper_interval {data['upper_interval']}",
                   '', '| iteration | seconds | x plain joint |', '|---|---|---|']
         lines += [f"| {name} | {r['seconds']:.3f} | {r['ratio_to_plain']:.2f} |" for name, r in data['rows'].items()]
         lines.append('')

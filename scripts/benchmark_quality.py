@@ -197,7 +197,8 @@ def save_grid(grid, labels, path):
 
 
 def markdown(results, args):
-    lines = [f'# Quality benchmark: x{args.scale}, preset `{args.preset}`, {args.iters} iterations, seed {args.seed}', '',
+    lines = [f'# Quality benchmark: x{args.scale}, preset `{args.preset}`, {args.iters} iterations, '
+             f'seed {args.seed}', '',
              f'Trained on `{test_name(args.train_hr)}`; command: `{" ".join(results["command"])}`. '
              'Times are wall-clock seconds of each training run on a 2-core CPU (including start-up and one '
              'validation); (c) is its two stages together. RMSE in 8-bit levels, LOE in % of pixel pairs.', '']
@@ -214,7 +215,8 @@ def markdown(results, args):
                   ' | train iters | train s |',
                   '|---|' + '---|' * (len(METRICS) + 2)]
         for method, scores in per_method.items():
-            cells = ['n/a' if np.isnan(scores[m]) else f'{scores[m]:.4f}' if m in ('SSIM', 'LPIPS') else f'{scores[m]:.2f}'
+            cells = ['n/a' if np.isnan(scores[m]) else f'{scores[m]:.4f}' if m in ('SSIM', 'LPIPS')
+                     else f'{scores[m]:.2f}'
                      for m in METRICS]
             seconds, iters = results['train_seconds'].get(method), results['iterations'].get(method)
             lines.append(f'| {METHODS[method][0]} | ' + ' | '.join(cells) +
@@ -249,9 +251,9 @@ def train_all(args, base, work):
 
 def main(argv=None):
     args = parse_args(argv)
-    import trico_basicsr  # noqa: F401
     import make_coupled_pairs
 
+    import trico_basicsr  # noqa: F401
     from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
     os.makedirs(args.out, exist_ok=True)

@@ -19,9 +19,11 @@ from os import path as osp
 
 import cv2
 
-import trico_basicsr  # noqa: F401,I001  (first: makes basicsr importable on today's torchvision)
+# isort: off
+import trico_basicsr  # noqa: F401  (first: makes basicsr importable on today's torchvision)
 from basicsr.utils import scandir
 from basicsr.utils.lmdb_util import LmdbMaker
+# isort: on
 from tqdm import tqdm
 
 from trico_basicsr.data.image_io import is_image_file
@@ -81,7 +83,8 @@ def write_partial_lmdb(folder, lmdb_path, compress_level=1, progress=True):
     keys = [osp.splitext(name)[0] for name in names]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise ValueError(f"{folder}: several files share the key(s) {', '.join(duplicates)} (same name, other extension)")
+        raise ValueError(f"{folder}: several files share the key(s) {', '.join(duplicates)} "
+                         '(same name, other extension)')
     # Raw pixel bytes bound the PNG sizes; the margin covers LMDB's page overhead.
     raw = 0
     for name in names:

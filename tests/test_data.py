@@ -12,8 +12,14 @@ import torch
 from basicsr.data import build_dataset
 
 from tests.helpers.runs import ROOT, run
-from trico_basicsr.data.coupled_degradation import (DegradationParams, add_sensor_noise, degrade, get_preset,
-                                                    make_pair, srgb_to_linear)
+from trico_basicsr.data.coupled_degradation import (
+    DegradationParams,
+    add_sensor_noise,
+    degrade,
+    get_preset,
+    make_pair,
+    srgb_to_linear,
+)
 from trico_basicsr.data.draw_sampler import DrawKeySampler
 from trico_basicsr.data.image_io import read_image
 from trico_basicsr.data.upper_split import upper_split_indices
@@ -83,14 +89,16 @@ def test_lq_times_scale_equals_gt(hr_dir, tmp_path, scale):
     out = str(tmp_path / f'x{scale}')
     make_coupled_pairs.make_pairs(hr_dir, out, scale, 'dark', seed=0, progress=False)
     for name in PHOTOS:
-        gt, lq = read_image(osp.join(out, 'gt', f'{name}.png')), read_image(osp.join(out, f'lq_x{scale}', f'{name}.png'))
+        gt = read_image(osp.join(out, 'gt', f'{name}.png'))
+        lq = read_image(osp.join(out, f'lq_x{scale}', f'{name}.png'))
         assert gt.shape[:2] == (130 // scale * scale, 170 // scale * scale)
         assert (lq.shape[0] * scale, lq.shape[1] * scale) == gt.shape[:2]
 
 
 def test_ultra_dark_is_far_darker_than_ground_truth(pairs_x4):
     for name in PHOTOS:
-        gt, lq = read_image(osp.join(pairs_x4, 'gt', f'{name}.png')), read_image(osp.join(pairs_x4, 'lq_x4', f'{name}.png'))
+        gt = read_image(osp.join(pairs_x4, 'gt', f'{name}.png'))
+        lq = read_image(osp.join(pairs_x4, 'lq_x4', f'{name}.png'))
         assert lq.mean() < gt.mean() / 3, name
 
 
@@ -104,7 +112,8 @@ def test_noise_variance_grows_with_intensity_in_linear_light():
 
 
 def test_degraded_images_have_signal_dependent_noise_end_to_end():
-    params = DegradationParams(exposure=0.1, gamma=1.0, photons=1000.0, read_noise=0.0005, blur_sigma=0.0, jpeg_quality=0)
+    params = DegradationParams(exposure=0.1, gamma=1.0, photons=1000.0, read_noise=0.0005, blur_sigma=0.0,
+                               jpeg_quality=0)
     variances = []
     for grey in (0.3, 0.9):
         hr = np.full((256, 256, 3), grey, np.float32)
@@ -153,13 +162,14 @@ def test_folder_and_lmdb_backends_give_identical_samples(pairs_x4, tmp_path):
         for index in range(len(disk)):
             key = (index, (0, 0, 1, index)) if phase == 'train' else index
             a, b = disk[key], lmdb[key]
-            assert torch.equal(a['lq'], b['lq']) and torch.equal(a['gt'], b['gt']) and torch.equal(a['gt_lr'], b['gt_lr'])
+            assert all(torch.equal(a[key], b[key]) for key in ('lq', 'gt', 'gt_lr'))
 
 
 def test_paired_training_crops_are_scale_aligned(pairs_x4):
     dataset = build_dataset(paired_opt(pairs_x4, 'train', gt_size=64))
     sample = dataset[(1, (0, 0, 0, 7))]
-    assert sample['gt'].shape == (3, 64, 64) and sample['lq'].shape == (3, 16, 16) and sample['gt_lr'].shape == (3, 16, 16)
+    assert sample['gt'].shape == (3, 64, 64)
+    assert sample['lq'].shape == sample['gt_lr'].shape == (3, 16, 16)
     again = dataset[(1, (0, 0, 0, 7))]
     assert torch.equal(sample['lq'], again['lq'])
     other = dataset[(1, (0, 0, 0, 8))]
@@ -269,7 +279,7 @@ def test_scripts_run_from_the_command_line(hr_dir, tmp_path):
     assert again.returncode != 0 and 'already exists' in again.stderr
 
 
-# ---------------------------------------------------------------------------------------------- upper split and draw keys
+# ------------------------------------------------------------------------------------ upper split and draw keys
 def test_upper_split_is_disjoint_and_complete():
     lower, upper = upper_split_indices(10, 0.25, seed=3)
     assert set(lower).isdisjoint(upper) and sorted(lower + upper) == list(range(10)) and len(upper) == 3

@@ -7,9 +7,18 @@ import yaml
 from basicsr.data import build_dataset
 
 from tests.helpers.runs import ROOT
-from trico_basicsr.data.coupled_degradation import (DOWNSAMPLERS, HELDOUT_FAMILIES, PRESETS, TONE_CURVES,
-                                                    DegradationParams, degrade, downsample, get_preset, make_pair,
-                                                    sample_params)
+from trico_basicsr.data.coupled_degradation import (
+    DOWNSAMPLERS,
+    HELDOUT_FAMILIES,
+    PRESETS,
+    TONE_CURVES,
+    DegradationParams,
+    degrade,
+    downsample,
+    get_preset,
+    make_pair,
+    sample_params,
+)
 
 ORIGINAL = ('clean', 'dark', 'ultra_dark', 'extreme')
 

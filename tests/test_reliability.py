@@ -46,7 +46,8 @@ def test_resumed_run_restores_the_weight_average(root):
 def test_sigkill_while_writing_a_state_then_auto_resume_matches_an_uninterrupted_run(root):
     force = ['train:total_iter=7', 'logger:save_checkpoint_freq=2', *COMMON]
     train_in_process(root, TINY, ['name=whole', *force])
-    killed = subprocess.run([sys.executable, 'tests/helpers/kill_during_save.py', root, TINY, '6', 'name=crash', *force],
+    killed = subprocess.run([sys.executable, 'tests/helpers/kill_during_save.py', root, TINY, '6', 'name=crash',
+                             *force],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert killed.returncode == -9, killed.stderr[-3000:]
     states = osp.join(root, 'experiments', 'crash', 'training_states')
@@ -243,8 +244,8 @@ def test_make_pairs_overwrite_refuses_a_folder_it_did_not_write(tmp_path):
     precious = tmp_path / 'precious'
     precious.mkdir()
     (precious / 'thesis.tex').write_text('years of work')
-    proc = run([sys.executable, 'scripts/make_coupled_pairs.py', '--hr', str(hr), '--out', str(precious), '--scale', '4',
-                '--overwrite'], check=False)
+    proc = run([sys.executable, 'scripts/make_coupled_pairs.py', '--hr', str(hr), '--out', str(precious),
+                '--scale', '4', '--overwrite'], check=False)
     assert proc.returncode != 0 and 'not written by this script' in proc.stderr
     assert (precious / 'thesis.tex').read_text() == 'years of work'
     make_coupled_pairs.make_pairs(str(hr), str(tmp_path / 'pairs'), 4, 'ultra_dark', 0, progress=False)

@@ -73,8 +73,9 @@ def test_bad_options_are_errors_that_name_the_option(root, key, value, message):
 
 
 def test_a_trained_level_needs_an_optimizer(root):
-    from tests.helpers.models import load_options
     from basicsr.models import build_model
+
+    from tests.helpers.models import load_options
     opt = load_options(root=root)
     del opt['train']['optim_illum']
     with pytest.raises(KeyError, match='optim_illum'):

@@ -6,8 +6,10 @@ Results land in ``results/<name>/`` under the repository root (the folder above 
 """
 from os import path as osp
 
+# isort: off
 import trico_basicsr  # noqa: F401  (applies the BasicSR compat fixes and registers the plugin)
 from basicsr.test import test_pipeline
+# isort: on
 
 
 def main(root_path):

@@ -7,8 +7,10 @@
 """
 from os import path as osp
 
+# isort: off
 import trico_basicsr  # noqa: F401  (applies the BasicSR compat fixes and registers the plugin)
 from basicsr.train import train_pipeline
+# isort: on
 
 
 def main(root_path):

@@ -20,7 +20,7 @@ def train_in_process(root, opt_file, force, launcher='none', extra_args=()):
 
     ``extra_args``: more command-line flags, e.g. ``['--auto_resume']``.
     """
-    import trico_basicsr  # noqa: F401  (before basicsr: applies the compat fixes)
+    import trico_basicsr  # noqa: F401, I001  (before basicsr: applies the compat fixes)
     import basicsr.train as bs_train
     built = {}
     original_build = bs_train.build_model

@@ -33,11 +33,13 @@ class IHEM(nn.Module):
         super().__init__()
         hidden = hidden or max(num_feat // 2, 8)
         self.semantic_channels = semantic_channels
-        self.illum_expert = nn.Sequential(conv3x3(illum_channels, hidden), nn.LeakyReLU(0.1, True), conv3x3(hidden, hidden))
+        self.illum_expert = nn.Sequential(conv3x3(illum_channels, hidden), nn.LeakyReLU(0.1, True),
+                                          conv3x3(hidden, hidden))
         self.texture_expert = nn.Sequential(
             conv3x3(num_feat, num_feat, groups=num_feat), nn.LeakyReLU(0.1, True), conv1x1(num_feat, hidden))
         self.semantic_expert = nn.Sequential(
-            conv1x1(semantic_channels, hidden), nn.LeakyReLU(0.1, True), conv3x3(hidden, hidden)) if semantic_channels else None
+            conv1x1(semantic_channels, hidden), nn.LeakyReLU(0.1, True),
+            conv3x3(hidden, hidden)) if semantic_channels else None
         self.num_experts = 3 if semantic_channels else 2
         self.gate = nn.Sequential(
             conv3x3(num_feat + illum_channels + semantic_channels, hidden), nn.LeakyReLU(0.1, True),

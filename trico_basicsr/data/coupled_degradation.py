@@ -153,8 +153,10 @@ def get_preset(name, overrides=None, training=False):
         valid = {field.name for field in dataclasses.fields(PresetRanges)}
         unknown = sorted(set(overrides) - valid)
         if unknown:
-            raise KeyError(f"degradation: unknown option(s) {', '.join(unknown)}. Valid keys: {', '.join(sorted(valid))}.")
-        preset = dataclasses.replace(preset, **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+            raise KeyError(f"degradation: unknown option(s) {', '.join(unknown)}. "
+                           f"Valid keys: {', '.join(sorted(valid))}.")
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+        preset = dataclasses.replace(preset, **changes)
     return preset
 
 

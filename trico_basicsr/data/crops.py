@@ -46,7 +46,8 @@ def random_flip_rotate(rng, imgs, hflip=True, rotation=True):
     Draws three numbers whatever the flags, so toggling a flag does not shift later draws.
     """
     draws = rng.random(3)
-    do_hflip, do_vflip, do_transpose = hflip and draws[0] < 0.5, rotation and draws[1] < 0.5, rotation and draws[2] < 0.5
+    do_hflip = hflip and draws[0] < 0.5
+    do_vflip, do_transpose = rotation and draws[1] < 0.5, rotation and draws[2] < 0.5
     out = []
     for img in imgs:
         if do_hflip:

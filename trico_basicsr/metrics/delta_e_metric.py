@@ -1,8 +1,9 @@
 """Colour error: CIEDE2000."""
 import numpy as np
-from basicsr.metrics.metric_util import reorder_image
 from basicsr.utils.registry import METRIC_REGISTRY
 from skimage.color import deltaE_ciede2000, rgb2lab
+
+from .metric_util import paired_hwc
 
 
 @METRIC_REGISTRY.register()
@@ -15,14 +16,10 @@ def calculate_delta_e(img, img2, crop_border, input_order='HWC', bgr=True, **kwa
         input_order (str): 'HWC' or 'CHW'. Default: 'HWC'.
         bgr (bool): Channel order is BGR (BasicSR's ``tensor2img``). Default: True.
     """
-    if img.shape != img2.shape:
-        raise ValueError(f'calculate_delta_e: image shapes differ: {img.shape} vs {img2.shape}')
-    a = reorder_image(img, input_order=input_order).astype(np.float64) / 255.0
-    b = reorder_image(img2, input_order=input_order).astype(np.float64) / 255.0
+    a, b = paired_hwc('calculate_delta_e', img, img2, crop_border, input_order)
+    a, b = a / 255.0, b / 255.0
     if a.shape[2] != 3:
         raise ValueError('calculate_delta_e needs 3-channel colour images')
-    if crop_border:
-        a, b = a[crop_border:-crop_border, crop_border:-crop_border], b[crop_border:-crop_border, crop_border:-crop_border]
     if bgr:
         a, b = a[..., ::-1], b[..., ::-1]
     return float(np.mean(deltaE_ciede2000(rgb2lab(a), rgb2lab(b))))

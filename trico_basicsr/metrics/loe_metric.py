@@ -1,8 +1,9 @@
 """Lightness-order error (LOE, Wang et al., "Naturalness preserved enhancement", TIP 2013)."""
 import cv2
 import numpy as np
-from basicsr.metrics.metric_util import reorder_image
 from basicsr.utils.registry import METRIC_REGISTRY
+
+from .metric_util import paired_hwc
 
 
 @METRIC_REGISTRY.register()
@@ -20,13 +21,8 @@ def calculate_loe(img, img2, crop_border, input_order='HWC', size=50, **kwargs):
         input_order (str): 'HWC' or 'CHW'. Default: 'HWC'.
         size (int): Shorter side after resizing (50 in the original). Default: 50.
     """
-    if img.shape != img2.shape:
-        raise ValueError(f'calculate_loe: image shapes differ: {img.shape} vs {img2.shape}')
     lightness = []
-    for im in (img, img2):
-        im = reorder_image(im, input_order=input_order).astype(np.float32)
-        if crop_border:
-            im = im[crop_border:-crop_border, crop_border:-crop_border]
+    for im in paired_hwc('calculate_loe', img, img2, crop_border, input_order, dtype=np.float32):
         h, w = im.shape[:2]
         factor = size / min(h, w)
         small = cv2.resize(im, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)

@@ -11,10 +11,11 @@ import warnings
 
 import numpy as np
 import torch
-from basicsr.metrics.metric_util import reorder_image
 from basicsr.utils.registry import METRIC_REGISTRY
 
 from trico_basicsr.archs.semantic_arch import resolve_weights
+
+from .metric_util import paired_hwc
 
 TORCHVISION_NAMES = {'alex': 'alexnet', 'vgg': 'vgg16', 'squeeze': 'squeezenet1_1'}
 
@@ -82,8 +83,6 @@ def calculate_lpips(img, img2, crop_border, input_order='HWC', net='alex', backb
             _warned.add(str(error))
             warnings.warn(str(error))
         return float('nan')
-    a, b = (reorder_image(im, input_order=input_order).astype(np.float32) for im in (img, img2))
-    if crop_border:
-        a, b = a[crop_border:-crop_border, crop_border:-crop_border], b[crop_border:-crop_border, crop_border:-crop_border]
+    a, b = paired_hwc('calculate_lpips', img, img2, crop_border, input_order, dtype=np.float32)
     with torch.no_grad():
         return float(model(_to_lpips_tensor(a, bgr), _to_lpips_tensor(b, bgr)).item())

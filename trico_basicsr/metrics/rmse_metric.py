@@ -1,7 +1,8 @@
 """Root-mean-square error."""
 import numpy as np
-from basicsr.metrics.metric_util import reorder_image
 from basicsr.utils.registry import METRIC_REGISTRY
+
+from .metric_util import paired_hwc
 
 
 @METRIC_REGISTRY.register()
@@ -13,10 +14,5 @@ def calculate_rmse(img, img2, crop_border, input_order='HWC', **kwargs):
         crop_border (int): Pixels cropped from each edge before comparing.
         input_order (str): 'HWC' or 'CHW'. Default: 'HWC'.
     """
-    if img.shape != img2.shape:
-        raise ValueError(f'calculate_rmse: image shapes differ: {img.shape} vs {img2.shape}')
-    a = reorder_image(img, input_order=input_order).astype(np.float64)
-    b = reorder_image(img2, input_order=input_order).astype(np.float64)
-    if crop_border:
-        a, b = a[crop_border:-crop_border, crop_border:-crop_border], b[crop_border:-crop_border, crop_border:-crop_border]
+    a, b = paired_hwc('calculate_rmse', img, img2, crop_border, input_order)
     return float(np.sqrt(np.mean((a - b)**2)))

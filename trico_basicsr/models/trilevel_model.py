@@ -45,7 +45,7 @@ class _ScaleGrad(torch.autograd.Function):
 
 def level_modules(net):
     """``{'sr': lower-level module, 'illum': middle-level module}``; a plain net is all lower level."""
-    if isinstance(getattr(net, 'sr', None), torch.nn.Module) and isinstance(getattr(net, 'illum', None), torch.nn.Module):
+    if all(isinstance(getattr(net, name, None), torch.nn.Module) for name in ('sr', 'illum')):
         return OrderedDict(sr=net.sr, illum=net.illum)
     return OrderedDict(sr=net)
 
@@ -88,7 +88,8 @@ class TriLevelModel(SRModel):
         if self.opt['dist']:
             broadcast_from_rank0(list(net.parameters()) + list(net.buffers()))
         elif self.opt['num_gpu'] > 1:
-            get_root_logger().warning('TriLevelModel does not use DataParallel; launch one process per GPU with torchrun.')
+            get_root_logger().warning('TriLevelModel does not use DataParallel; '
+                                      'launch one process per GPU with torchrun.')
         return net
 
     # ------------------------------------------------------------------ set-up
@@ -102,7 +103,8 @@ class TriLevelModel(SRModel):
         self.sr_terms = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(self.device)
         self.illum_terms = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
                                      allow_coupling=True).to(self.device) if self.has_middle else None
-        self.upper_terms = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt', 'train.pgr.upper_objective').to(self.device)
+        self.upper_terms = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt',
+                                     'train.pgr.upper_objective').to(self.device)
         term_names = {'sr': self.sr_terms.names}
         if self.has_middle:
             term_names['illum'] = self.illum_terms.names
@@ -170,7 +172,8 @@ class TriLevelModel(SRModel):
                                 self.opt['world_size'])
 
     def _trained_levels(self):
-        return [level for level in ('sr', 'illum', 'hyper') if level in self.params and level in self.pgr_cfg.train_levels]
+        return [level for level in ('sr', 'illum', 'hyper')
+                if level in self.params and level in self.pgr_cfg.train_levels]
 
     def setup_optimizers(self):
         train_opt = self.opt['train']
@@ -178,7 +181,8 @@ class TriLevelModel(SRModel):
         for level in self._trained_levels():
             optim_opt = deepcopy(train_opt.get(f'optim_{level}'))
             if not optim_opt:
-                raise KeyError(f'train.optim_{level} is required: the {level} level is trained (train.pgr.train_levels)')
+                raise KeyError(f'train.optim_{level} is required: the {level} level is trained '
+                               '(train.pgr.train_levels)')
             optimizer = self.get_optimizer(optim_opt.pop('type'), self.params[level], **optim_opt)
             self.level_optimizers[level] = optimizer
             self.optimizers.append(optimizer)
@@ -190,7 +194,8 @@ class TriLevelModel(SRModel):
 
     def setup_schedulers(self):
         train_opt = self.opt['train']
-        schedulers = {'MultiStepLR': lr_scheduler.MultiStepRestartLR, 'MultiStepRestartLR': lr_scheduler.MultiStepRestartLR,
+        schedulers = {'MultiStepLR': lr_scheduler.MultiStepRestartLR,
+                      'MultiStepRestartLR': lr_scheduler.MultiStepRestartLR,
                       'CosineAnnealingRestartLR': lr_scheduler.CosineAnnealingRestartLR}
         for level, optimizer in self.level_optimizers.items():
             sched_opt = deepcopy(train_opt.get(f'scheduler_{level}') or train_opt.get('scheduler'))
@@ -198,7 +203,8 @@ class TriLevelModel(SRModel):
                 raise KeyError(f'train.scheduler (or train.scheduler_{level}) is required')
             sched_type = sched_opt.pop('type')
             if sched_type not in schedulers:
-                raise ValueError(f"scheduler type '{sched_type}' is not supported; choose one of {', '.join(schedulers)}")
+                raise ValueError(f"scheduler type '{sched_type}' is not supported; "
+                                 f"choose one of {', '.join(schedulers)}")
             self.schedulers.append(schedulers[sched_type](optimizer, **sched_opt))
 
     # ------------------------------------------------------------------ data
@@ -362,7 +368,8 @@ class TriLevelModel(SRModel):
         label = 'latest' if current_iter == -1 else current_iter
         nets = net if isinstance(net, list) else [net]
         keys = param_key if isinstance(param_key, list) else [param_key]
-        payload = {key: {k: v.cpu() for k, v in self.get_bare_model(n).state_dict().items()} for n, key in zip(nets, keys)}
+        payload = {key: {k: v.cpu() for k, v in self.get_bare_model(n).state_dict().items()}
+                   for n, key in zip(nets, keys)}
         payload['network_g'] = deepcopy(dict(self.opt['network_g']))
         payload['scale'] = self.opt['scale']
         atomic_torch_save(payload, osp.join(self.opt['path']['models'], f'{net_label}_{label}.pth'))

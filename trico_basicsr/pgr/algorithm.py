@@ -150,8 +150,8 @@ class PhasedGradientResponse:
         hyper = back_sr['hyper']
         if middle_moves:
             adjoint_illum = [a + b for a, b in zip(adjoint['illum'], back_sr['illum'])]
-            back_illum = unroll_backward(middle, variables, 'illum', it_illum, adjoint_illum, ['hyper'], beta, mode, eps,
-                                         self.reduce)
+            back_illum = unroll_backward(middle, variables, 'illum', it_illum, adjoint_illum, ['hyper'], beta, mode,
+                                         eps, self.reduce)
             hyper = [a + b for a, b in zip(hyper, back_illum['hyper'])]
         return hyper
 

@@ -123,7 +123,8 @@ def _check_values(cfg, where):
     if cfg.hvp not in HVP_MODES:
         raise ValueError(f"{where}.hvp: '{cfg.hvp}' is not one of {', '.join(HVP_MODES)}")
     if cfg.parametrization not in PARAMETRIZATIONS:
-        raise ValueError(f"{where}.parametrization: '{cfg.parametrization}' is not one of {', '.join(PARAMETRIZATIONS)}")
+        raise ValueError(f"{where}.parametrization: '{cfg.parametrization}' is not one of "
+                         f"{', '.join(PARAMETRIZATIONS)}")
     for key in ('lower_steps', 'middle_interval', 'upper_interval', 'unroll_steps', 'max_consecutive_skips'):
         if int(cfg[key]) < 1:
             raise ValueError(f'{where}.{key} must be >= 1, got {cfg[key]}')

@@ -55,4 +55,5 @@ class HyperVariables(nn.Module):
         """``{'<level>_<term>': weight}`` as Python floats, for logs and plots."""
         with torch.no_grad():
             weights = self.weights_from(self.logit_list())
-        return {f'{level}_{name}': float(w) for level in self.terms for name, w in zip(self.terms[level], weights[level])}
+        return {f'{level}_{name}': float(w)
+                for level in self.terms for name, w in zip(self.terms[level], weights[level])}

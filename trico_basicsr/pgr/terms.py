@@ -83,7 +83,8 @@ class LossTerms(nn.Module):
             pred, target = io
             for key in (pred, target):
                 if key is not None and tensors.get(key) is None:
-                    raise ValueError(f"{self.where}.{name}: needs '{key}', which this network or batch does not provide")
+                    raise ValueError(f"{self.where}.{name}: needs '{key}', "
+                                     'which this network or batch does not provide')
             loss = self.losses[name]
             values.append(loss(tensors[pred], tensors[target]) if target is not None else loss(tensors[pred]))
         return torch.stack([v.reshape(()) for v in values])

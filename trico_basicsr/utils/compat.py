@@ -31,8 +31,8 @@ undone (each fix can be reverted with :func:`undo` for that purpose).
 """
 import argparse
 import importlib
-import math
 import logging
+import math
 import os
 import sys
 import warnings

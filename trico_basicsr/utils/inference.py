@@ -8,7 +8,6 @@ import torch
 from basicsr.archs import build_network
 
 
-
 def load_checkpoint_network(path, network_opt=None, device='cpu'):
     """Build the net a checkpoint was trained with and load its weights.
 

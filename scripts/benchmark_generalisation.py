@@ -1,0 +1,301 @@
+"""Cross-pipeline benchmark: do trained models hold up on darkening they were never trained on?
+
+    python scripts/benchmark_generalisation.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
+        --model shipped=weights/trico_demo_x4.pth --model cascade=PATH \
+        --real ../shared/datasets/lowlight_real/SCI --out docs/benchmarks/generalisation_x4
+
+For each degradation family (default: the two held-out families, the ``linear_area`` pipeline a user
+reported, and the project's own ``ultra_dark``), each HR test set is darkened and downsampled with
+``make_coupled_pairs`` (seed ``--seed``), then restored by the classical baselines -- (a) bicubic +
+global auto-exposure, (b) LIME-style enhancement + bicubic -- and by every ``--model NAME=CHECKPOINT``.
+
+Per family, test set and method (means over the images):
+- PSNR and SSIM (RGB, ``scale`` border cropped), NIQE (no reference), ΔE (CIEDE2000);
+- ``bright_err``: output minus ground-truth mean grey level (8-bit; > 0 = too bright) and its absolute
+  value ``abs_bright_err``; ``bright_corr``: correlation over the images of output and ground-truth
+  mean grey levels (a model that lights every image the same scores near 0 however right its average);
+- ``PSNR_matched``: PSNR after one global linear-light gain matches the output's mean luminance to the
+  ground truth's, so tone and structure errors are seen apart from the global brightness error.
+
+On real dark photos (``--real``, no ground truth; each is area-downsampled by the scale first, so the
+output has the photo's size): NIQE, mean grey level, ``dark_lift`` (mean output grey of the pixels
+that are the darkest 10 % of the input: night skies should stay near black) and ``cast`` (mean
+chroma distance of the output's average colour from grey, in CIELAB units).
+
+Writes ``results.json``, ``results.md``, ``grid.png`` (one image of each held-out family: input,
+every method, ground truth) and, with ``--real``, ``night.png`` under ``--out``.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from os import path as osp
+
+import cv2
+import numpy as np
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+sys.path.insert(0, osp.join(ROOT, 'scripts'))
+
+DEFAULT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
+FULL_REFERENCE = ('PSNR', 'SSIM', 'PSNR_matched', 'DeltaE', 'bright_err', 'abs_bright_err')
+HIGHER_IS_BETTER = {'PSNR': True, 'SSIM': True, 'PSNR_matched': True, 'DeltaE': False, 'bright_err': None,
+                    'abs_bright_err': False, 'bright_corr': True, 'NIQE': False, 'mean_grey': None,
+                    'dark_lift': False, 'cast': False}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--test-hr', nargs='+', required=True, help='folders of HR test images (one test set each)')
+    parser.add_argument('--families', nargs='+', default=list(DEFAULT_FAMILIES), help='degradation presets')
+    parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--model', action='append', default=[], metavar='NAME=CHECKPOINT',
+                        help='a trained checkpoint to evaluate (repeatable)')
+    parser.add_argument('--real', help='folder (searched recursively) of real dark photos, no ground truth')
+    parser.add_argument('--skip-niqe', action='store_true', help='leave NIQE out of the synthetic sets (faster)')
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--work', help='synthesised pairs (default: OUT/work, not meant to be committed)')
+    return parser.parse_args(argv)
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+def grey(img):
+    """Mean grey level of an RGB float image, in 8-bit units."""
+    return float(np.clip(img, 0, 1).mean() * 255)
+
+
+def brightness_matched(out, gt):
+    """``out`` after one linear-light gain that gives it ``gt``'s mean luminance (Rec. 709 weights)."""
+    from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
+    weights = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    out_lin, gt_lin = srgb_to_linear(out), srgb_to_linear(gt)
+    gain = float((gt_lin @ weights).mean() / max(float((out_lin @ weights).mean()), 1e-6))
+    return linear_to_srgb(np.clip(out_lin * gain, 0, 1))
+
+
+def full_reference_scores(out, gt, scale, niqe):
+    from basicsr.metrics import calculate_metric
+    from benchmark_quality import to_bgr_uint8
+
+    def metric(kind, img):
+        return float(calculate_metric({'img': to_bgr_uint8(img), 'img2': to_bgr_uint8(gt)},
+                                      {'type': kind, 'crop_border': scale}))
+
+    scores = {'PSNR': metric('calculate_psnr', out), 'SSIM': metric('calculate_ssim', out),
+              'PSNR_matched': metric('calculate_psnr', brightness_matched(out, gt)),
+              'DeltaE': metric('calculate_delta_e', out), 'bright_err': grey(out) - grey(gt)}
+    scores['abs_bright_err'] = abs(scores['bright_err'])
+    if niqe:
+        scores['NIQE'] = niqe_score(out, scale)
+    return scores
+
+
+def niqe_score(img, crop_border):
+    from basicsr.metrics import calculate_metric
+    from benchmark_quality import to_bgr_uint8
+    return float(calculate_metric({'img': to_bgr_uint8(img)}, {'type': 'calculate_niqe', 'crop_border': crop_border}))
+
+
+def chroma_cast(img):
+    """Distance of the image's mean colour from grey in the CIELAB a*b* plane."""
+    lab = cv2.cvtColor(np.clip(img, 0, 1).astype(np.float32), cv2.COLOR_RGB2LAB)
+    return float(np.hypot(lab[..., 1].mean(), lab[..., 2].mean()))
+
+
+def real_photo_scores(out, lq, scale):
+    """No-reference scores of one output for a real dark photo ``lq`` (its darkest 10 % -> dark_lift)."""
+    luminance = lq.mean(axis=2)
+    darkest = luminance <= np.quantile(luminance, 0.1)
+    mask = np.repeat(np.repeat(darkest, scale, axis=0), scale, axis=1)
+    return {'NIQE': niqe_score(out, scale), 'mean_grey': grey(out), 'dark_lift': float(out[mask].mean() * 255),
+            'cast': chroma_cast(out)}
+
+
+# ------------------------------------------------------------------------------------------------ methods
+def restorers(args):
+    from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
+    from trico_basicsr.utils.inference import TriCoEnhancer
+    methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
+               'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
+    for spec in args.model:
+        name, sep, path = spec.partition('=')
+        if not sep or not osp.isfile(path):
+            raise SystemExit(f'error: --model {spec!r}: expected NAME=CHECKPOINT with an existing file')
+        enhancer = TriCoEnhancer(path, device='cpu')
+        if enhancer.scale != args.scale:
+            raise SystemExit(f'error: --model {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
+        methods[name] = enhancer.enhance
+    return methods
+
+
+def synthesise(args, work):
+    import make_coupled_pairs
+    pairs = {}
+    for family in args.families:
+        for folder in args.test_hr:
+            name = osp.basename(osp.normpath(folder))
+            pairs[(family, name)] = osp.join(work, f'{family}_{name}_x{args.scale}')
+            if not osp.isdir(pairs[(family, name)]):
+                make_coupled_pairs.make_pairs(folder, pairs[(family, name)], args.scale, family, args.seed,
+                                              progress=False)
+    return pairs
+
+
+def evaluate_pairs(restore, pair_dir, scale, niqe, keep=None):
+    """Per-image scores of one method on a pair folder, averaged; ``keep`` collects (lq, out, gt) by key."""
+    from trico_basicsr.data.image_io import read_image
+    per_image, out_grey, gt_grey = [], [], []
+    for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
+        gt = read_image(osp.join(pair_dir, 'gt', file_name))
+        lq = read_image(osp.join(pair_dir, f'lq_x{scale}', file_name))
+        out = restore(lq)
+        per_image.append(full_reference_scores(out, gt, scale, niqe))
+        out_grey.append(grey(out))
+        gt_grey.append(grey(gt))
+        if keep is not None and file_name in keep:
+            keep[file_name] = (lq, out, gt)
+    scores = {k: float(np.mean([s[k] for s in per_image])) for k in per_image[0]}
+    scores['bright_corr'] = float(np.corrcoef(out_grey, gt_grey)[0, 1])
+    return scores
+
+
+def real_photos(folder):
+    from trico_basicsr.data.image_io import is_image_file
+    files = []
+    for parent, _, names in os.walk(folder):
+        files += [osp.join(parent, n) for n in names if is_image_file(n)]
+    if not files:
+        raise SystemExit(f'error: --real {folder}: no image files')
+    return sorted(files)
+
+
+def evaluate_real(methods, files, scale):
+    from trico_basicsr.data.coupled_degradation import downsample, mod_crop
+    from trico_basicsr.data.image_io import read_image
+    sums, examples = {m: [] for m in methods}, {}
+    for path in files:
+        lq = downsample(mod_crop(read_image(path), scale), scale, 'area')
+        for method, restore in methods.items():
+            out = restore(lq)
+            sums[method].append(real_photo_scores(out, lq, scale))
+            examples.setdefault(path, {'input': lq})[method] = out
+    means = {m: {k: float(np.mean([s[k] for s in scores])) for k in scores[0]} for m, scores in sums.items()}
+    return means, examples
+
+
+# ------------------------------------------------------------------------------------------------ reports
+def fmt(metric, value):
+    return 'n/a' if value is None or np.isnan(value) else f'{value:.4f}' if metric == 'SSIM' else f'{value:.2f}'
+
+
+def table(rows, metrics):
+    arrows = {True: ' ↑', False: ' ↓', None: ''}
+    lines = ['| method | ' + ' | '.join(m + arrows[HIGHER_IS_BETTER[m]] for m in metrics) + ' |',
+             '|---|' + '---|' * len(metrics)]
+    lines += [f'| {method} | ' + ' | '.join(fmt(m, scores.get(m)) for m in metrics) + ' |'
+              for method, scores in rows.items()]
+    return lines
+
+
+def markdown(results):
+    lines = [f"# Cross-pipeline benchmark, x{results['scale']}", '',
+             f"Command: `{' '.join(results['command'])}` ({results['date']}, {results['seconds']:.0f} s on "
+             f"{results['device']}). Families and their parameters: `trico_basicsr/data/coupled_degradation.py`; "
+             f"held out of every training mix: {', '.join(results['heldout'])}. Brightness errors in 8-bit grey "
+             'levels (> 0: too bright); `PSNR_matched` after one global gain matches the mean luminance; '
+             '`bright_corr`: correlation over the images of output and ground-truth mean grey.', '']
+    metrics = list(FULL_REFERENCE) + ['bright_corr'] + (['NIQE'] if results['niqe'] else [])
+    for key, rows in results['synthetic'].items():
+        lines += [f'## {key}', ''] + table(rows, metrics) + ['']
+    if results.get('real'):
+        lines += [f"## Real dark photos ({results['real']['count']} from `{results['real']['folder']}`, "
+                  f'area-downsampled x{results["scale"]} first)', '',
+                  '`dark_lift`: mean output grey of the darkest 10 % of the input (night skies should stay near '
+                  'black); `cast`: chroma of the mean colour (CIELAB).', '']
+        lines += table(results['real']['scores'], ['NIQE', 'mean_grey', 'dark_lift', 'cast']) + ['']
+    return '\n'.join(lines)
+
+
+def save_panels(rows, labels, path, input_gain=1.0):
+    """A grid with one row per example: input (nearest-neighbour, optionally brightened), each method."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(rows), len(labels), figsize=(2.3 * len(labels), 2.3 * len(rows) + 0.4),
+                             squeeze=False)
+    for r, row in enumerate(rows):
+        for c, label in enumerate(labels):
+            img = row[label]
+            if label == 'input':
+                factor = row[labels[1]].shape[0] // img.shape[0]
+                img = np.clip(img * input_gain, 0, 1).repeat(factor, axis=0).repeat(factor, axis=1)
+            axes[r][c].imshow(np.clip(img, 0, 1))
+            axes[r][c].set_xticks([])
+            axes[r][c].set_yticks([])
+            if r == 0:
+                axes[r][c].set_title(label if label != 'input' else f'input (x{input_gain:g} for view)'
+                                     if input_gain != 1 else 'input', fontsize=7)
+        axes[r][0].set_ylabel(row.get('_name', ''), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    import trico_basicsr  # noqa: F401
+    from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES, PRESETS
+    unknown = [f for f in args.families if f not in PRESETS]
+    if unknown:
+        raise SystemExit(f"error: unknown families {unknown}; choose from {', '.join(PRESETS)}")
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
+    start = time.time()
+    work = osp.abspath(args.work or osp.join(args.out, 'work'))
+    os.makedirs(args.out, exist_ok=True)
+    methods = restorers(args)
+    pairs = synthesise(args, work)
+    results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale, 'seed': args.seed,
+               'heldout': list(HELDOUT_FAMILIES), 'niqe': not args.skip_niqe, 'synthetic': {},
+               'models': dict(spec.partition('=')[::2] for spec in args.model),
+               'device': 'CPU, %d threads' % torch.get_num_threads(), 'date': time.strftime('%Y-%m-%d')}
+    grid_rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for (family, test_set), pair_dir in pairs.items():
+            key = f'{family} / {test_set}'
+            first = sorted(os.listdir(osp.join(pair_dir, 'gt')))[0]
+            show = family in HELDOUT_FAMILIES and test_set == osp.basename(osp.normpath(args.test_hr[0]))
+            results['synthetic'][key] = {}
+            row = {'_name': family}
+            for method, restore in methods.items():
+                print(f'{key}: {method}', flush=True)
+                keep = {first: None} if show else None
+                results['synthetic'][key][method] = evaluate_pairs(restore, pair_dir, args.scale,
+                                                                   not args.skip_niqe, keep)
+                if show:
+                    row['input'], row[method], row['ground truth'] = keep[first]
+            if show:
+                grid_rows.append(row)
+        if args.real:
+            files = real_photos(args.real)
+            scores, examples = evaluate_real(methods, files, args.scale)
+            results['real'] = {'folder': args.real, 'count': len(files), 'scores': scores}
+            night = sorted(examples.values(), key=lambda e: grey(e['input']))[:3]  # the darkest photos
+            save_panels(night, ['input'] + list(methods), osp.join(args.out, 'night.png'))
+    results['seconds'] = time.time() - start
+    if grid_rows:
+        save_panels(grid_rows, ['input'] + list(methods) + ['ground truth'], osp.join(args.out, 'grid.png'))
+    with open(osp.join(args.out, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    with open(osp.join(args.out, 'results.md'), 'w') as f:
+        f.write(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == '__main__':
+    main()
