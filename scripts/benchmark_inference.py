@@ -19,7 +19,6 @@ from os import path as osp
 
 import numpy as np
 import torch
-import yaml
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
 
@@ -55,12 +54,12 @@ def main(argv=None):
 
     from trico_basicsr.data.image_io import read_image
     from trico_basicsr.utils.inference import TriCoEnhancer
+    from trico_basicsr.utils.options import read_options
 
     results = {'threads': torch.get_num_threads(), 'torch': torch.__version__, 'timings': {}}
     networks = {}
     for path in args.options:
-        with open(osp.join(ROOT, path)) as f:
-            networks[path] = yaml.safe_load(f)['network_g']
+        networks[path] = read_options(osp.join(ROOT, path))['network_g']
         networks[path]['semantic_weights'] = None
     networks[REFERENCE] = {'type': 'MSRResNet', 'num_in_ch': 3, 'num_out_ch': 3, 'num_feat': 64, 'num_block': 16,
                            'upscale': 4}

@@ -66,8 +66,8 @@ def parse_args(argv=None):
 
 # ------------------------------------------------------------------------------------------------ options
 def base_options(args, work):
-    with open(args.options) as f:
-        opt = yaml.safe_load(f)
+    from trico_basicsr.utils.options import read_options
+    opt = read_options(args.options)
     opt['scale'] = args.scale
     opt['network_g']['upscale'] = args.scale
     opt['manual_seed'] = args.seed

@@ -16,7 +16,6 @@ import sys
 from os import path as osp
 
 import torch
-import yaml
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 BASICSR_ARCHS = {
@@ -54,11 +53,11 @@ def main(argv=None):
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'model_stats'))
     args = parser.parse_args(argv)
     import trico_basicsr  # noqa: F401
+    from trico_basicsr.utils.options import read_options
     files = args.options or sorted(glob.glob(osp.join(ROOT, 'options', '*.yml')))
     rows = {}
     for path in files:
-        with open(path) as f:
-            network = (yaml.safe_load(f) or {}).get('network_g')
+        network = read_options(path).get('network_g')
         if network and not osp.basename(path).startswith('test_'):
             rows[osp.relpath(path, ROOT)] = {'type': network['type'], **count(network)}
     for name, network in BASICSR_ARCHS.items():

@@ -3,7 +3,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import yaml
 from basicsr.data import build_dataset
 
 from tests.helpers.runs import ROOT
@@ -19,6 +18,7 @@ from trico_basicsr.data.coupled_degradation import (
     make_pair,
     sample_params,
 )
+from trico_basicsr.utils.options import read_options
 
 ORIGINAL = ('clean', 'dark', 'ultra_dark', 'extreme')
 
@@ -77,8 +77,7 @@ def test_heldout_families_are_refused_for_training(family, tmp_path):
 
 @pytest.mark.parametrize('options', ['trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml'])
 def test_shipped_weights_train_on_the_mix_and_select_on_a_heldout_family(options):
-    with open(f'{ROOT}/options/{options}') as f:
-        opt = yaml.safe_load(f)
+    opt = read_options(f'{ROOT}/options/{options}')
     assert 'camera_mix' in opt['datasets']['train']['preset']
     assert not set(opt['datasets']['train']['preset']) & set(HELDOUT_FAMILIES)
     assert opt['datasets']['val']['preset'] in HELDOUT_FAMILIES

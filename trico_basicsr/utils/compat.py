@@ -28,6 +28,11 @@ undone (each fix can be reverted with :func:`undo` for that purpose).
    while its loader drops the last partial batch, so with small datasets training silently ends
    before ``total_iter``. The number of epochs now comes from the loader's real length, and a
    dataset too small for one batch is an error.
+7. ``options_inheritance`` -- BasicSR reads ``-opt`` with a plain YAML loader, so an option file that
+   inherits with ``_base_`` (``trico_x2.yml`` from ``trico_x4.yml``) would lose every inherited key.
+   ``parse_options`` now hands BasicSR the resolved flat file (``utils/options.py``, mmengine's
+   ``Config``), which is also what BasicSR copies into ``experiments/``; ``dist_params`` are read from
+   the resolved options with ``--force_yml`` applied.
 """
 import argparse
 import importlib
@@ -57,24 +62,45 @@ def _alias_functional_tensor():
 
 
 # --------------------------------------------------------------------------------------------- 2
+def _option_argument(argv):
+    """``(index, path)`` of the ``-opt`` value in ``argv`` (``-opt PATH`` or ``-opt=PATH``), or ``(None, None)``."""
+    for i, arg in enumerate(argv):
+        if arg == '-opt' and i + 1 < len(argv):
+            return i + 1, argv[i + 1]
+        if arg.startswith('-opt='):
+            return i, arg[len('-opt='):]
+    return None, None
+
+
 def _peek_dist_params(argv):
-    """Read ``dist_params`` from the YAML named by ``-opt`` in ``argv`` (empty dict when absent)."""
-    import yaml
+    """``dist_params`` of the options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied."""
+    from trico_basicsr.utils.options import apply_force_yml, read_options
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument('-opt', type=str, default=None)
+    parser.add_argument('--force_yml', nargs='+', default=None)
     args, _ = parser.parse_known_args(argv)
     if not args.opt or not osp.isfile(args.opt):
         return {}
-    with open(args.opt, 'r') as f:
-        opt = yaml.safe_load(f) or {}
+    opt = read_options(args.opt)
+    apply_force_yml(opt, [e for e in args.force_yml or () if e.split('=', 1)[0].strip().startswith('dist_params:')])
     return dict(opt.get('dist_params') or {})
 
 
 def parse_options(root_path, is_train=True):
-    """BasicSR's ``parse_options``, remembering the options' ``dist_params`` for :func:`init_dist`."""
+    """BasicSR's ``parse_options`` on the resolved options (``_base_`` inheritance, see utils/options.py),
+    remembering their ``dist_params`` for :func:`init_dist`."""
     global _options_dist_params
+    from trico_basicsr.utils.options import flat_option_file
     _options_dist_params = _peek_dist_params(sys.argv[1:])
-    return _originals['parse_options'](root_path, is_train)
+    argv = list(sys.argv)
+    index, path = _option_argument(argv[1:])
+    if path and osp.isfile(path) and 'options_inheritance' in _applied:
+        flat = flat_option_file(path)
+        sys.argv[index + 1] = flat if argv[index + 1] == path else f'-opt={flat}'
+    try:
+        return _originals['parse_options'](root_path, is_train)
+    finally:
+        sys.argv = argv
 
 
 def _choose_backend(requested):
@@ -257,6 +283,8 @@ def _patches():
         'exact_resume': [(bs_train, 'EnlargedSampler', DrawKeySampler)],
         # Fixes 5 and 6 share the loader factory wrapper; each part checks that its fix is applied.
         'epoch_count': [(bs_train, 'create_train_val_dataloader', create_train_val_dataloader)],
+        # parse_options (patched with init_dist above) checks that this fix is applied.
+        'options_inheritance': [],
     }
 
 
@@ -285,6 +313,7 @@ def undo(fix):
 
 def redo(fix):
     """Re-apply a fix reverted by :func:`undo`."""
+    _applied.setdefault(fix, [])
     for owner, name, replacement in _patches()[fix]:
-        _applied.setdefault(fix, []).append((owner, name, getattr(owner, name)))
+        _applied[fix].append((owner, name, getattr(owner, name)))
         setattr(owner, name, replacement)

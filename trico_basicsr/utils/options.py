@@ -1,22 +1,85 @@
-"""Load option files in-process the way BasicSR's ``parse_options`` prepares them, without argv.
+"""The one option loader: YAML files with mmengine-style ``_base_`` inheritance, resolved to flat options.
 
-For notebooks, scripts and tests that build a model with ``basicsr.models.build_model`` instead of
-running the training pipeline.
+Every reader of option files goes through :func:`read_options`: BasicSR's ``parse_options`` (patched in
+``compat``), the launchers, the scripts and the tests. A file may start with ``_base_: other.yml`` (a
+path relative to it, or a list of them); its keys are merged recursively over the base's, and a
+block holding ``_delete_: true`` replaces the base's block instead of merging with it (mmengine's
+``Config`` does the merging). Files without ``_base_`` read exactly as BasicSR reads them.
 """
+import atexit
 import copy
 import os
+import shutil
+import tempfile
+from os import path as osp
 
 import yaml
-from basicsr.utils.options import ordered_yaml
+
+_flat_dirs = []
+
+
+def read_options(path):
+    """The options of the YAML file ``path`` as plain nested dicts, ``_base_`` inheritance resolved.
+
+    Raises:
+        FileNotFoundError: ``path`` (or a base it names) does not exist.
+        ValueError: The file cannot be parsed; the message names it.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'option file {path} not found')
+    from mmengine.config import Config
+    try:
+        return Config.fromfile(path).to_dict()
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # yaml errors, a bad _base_
+        raise ValueError(f'option file {path}: {error}') from error
+
+
+def uses_inheritance(path):
+    """True when ``path`` names a ``_base_`` (so BasicSR's own reader would miss the inherited keys)."""
+    with open(path) as f:
+        raw = yaml.safe_load(f) or {}
+    return isinstance(raw, dict) and '_base_' in raw
+
+
+def apply_force_yml(opt, entries):
+    """Apply ``--force_yml`` entries (``train:total_iter=6``) to ``opt`` in place, as BasicSR does."""
+    from basicsr.utils.options import _postprocess_yml_value
+    for entry in entries or ():
+        keys, value = (part.strip() for part in entry.split('=', 1))
+        node = opt
+        *parents, last = keys.split(':')
+        for key in parents:
+            node = node[key]
+        node[last] = _postprocess_yml_value(value)
+    return opt
+
+
+def flat_option_file(path):
+    """``path`` itself when it has no ``_base_``; else a resolved flat copy of the same name, in a
+    temporary folder that lives as long as the process (BasicSR copies it into ``experiments/``)."""
+    if not uses_inheritance(path):
+        return path
+    folder = tempfile.mkdtemp(prefix='trico_options_')
+    if not _flat_dirs:
+        atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _flat_dirs])
+    _flat_dirs.append(folder)
+    flat = osp.join(folder, osp.basename(path))
+    with open(flat, 'w') as f:
+        f.write(f'# {path} with its _base_ options resolved (trico_basicsr.utils.options.read_options)\n')
+        yaml.safe_dump(read_options(path), f, sort_keys=False, default_flow_style=None, width=120)
+    return flat
 
 
 def load_training_options(path, root, **changes):
-    """Options of ``path`` for a single-process training run rooted at ``root``.
+    """Options of ``path`` for a single-process training run rooted at ``root``, as ``parse_options`` makes them.
 
-    ``changes`` maps colon paths to values like ``--force_yml`` (``**{'train:total_iter': 3}``).
+    For notebooks, scripts and tests that build a model with ``basicsr.models.build_model`` instead of
+    running the training pipeline. ``changes`` maps colon paths to values like ``--force_yml``
+    (``**{'train:total_iter': 3}``).
     """
-    with open(path) as f:
-        opt = yaml.load(f, Loader=ordered_yaml()[0])
+    opt = read_options(path)
     for keys, value in changes.items():
         node = opt
         *parents, last = keys.split(':')
