@@ -59,6 +59,7 @@ def main(argv=None):
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'pgr_cost'))
     args = parser.parse_args(argv)
     import trico_basicsr  # noqa: F401
+    from trico_basicsr.pgr.objectives import evaluate
     root = tempfile.mkdtemp()
     results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'modes': {}}
     settings = []
@@ -79,7 +80,7 @@ def main(argv=None):
         joint_optimizer = torch.optim.Adam(everything, lr=1e-4)
 
         def plain_joint():
-            values = model._evaluate(model.params, model._batch())
+            values = evaluate(model.nets, model.terms, model.params, model._batch())
             total = values['g'] + values.get('f_direct', 0)
             joint_optimizer.zero_grad(set_to_none=True)
             total.backward()

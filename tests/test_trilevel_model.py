@@ -6,6 +6,7 @@ import torch
 
 from tests.helpers.models import build_tiny_model, tiny_batch
 from tests.helpers.runs import TINY, train_in_process
+from trico_basicsr.pgr.objectives import evaluate
 from trico_basicsr.pgr.response import gradients
 
 
@@ -17,7 +18,7 @@ def model(root):
 def test_fused_first_order_pass_equals_separate_level_gradients(model):
     model.feed_data(tiny_batch(model))
     objectives = model._objectives()
-    fused = objectives.first_order(model.params)
+    fused = objectives.first_order(model.params).grads
     lower = gradients(objectives.lower, model.params, ['sr'])['sr']
     middle = gradients(objectives.middle, model.params, ['illum'])['illum']
     for got, want in zip(fused['sr'] + fused['illum'], lower + middle):
@@ -27,8 +28,8 @@ def test_fused_first_order_pass_equals_separate_level_gradients(model):
 
 def test_middle_objective_contains_the_lower_objective_as_coupling(model):
     model.feed_data(tiny_batch(model))
-    values = model._evaluate(model.params, model._batch())
-    names = model.illum_terms.names
+    values = evaluate(model.nets, model.terms, model.params, model._batch())
+    names = model.terms.middle.names
     assert float(values['illum_values'][names.index('coupling')]) == pytest.approx(float(values['g']))
 
 

@@ -46,6 +46,14 @@ def joint_tile_alignment(*nets):
     return math.lcm(*(getattr(net, 'tile_alignment', 1) for net in nets))
 
 
+def arch_arguments(arch_type):
+    """The ``__init__`` parameters of the registered arch ``arch_type`` (its option schema, in BasicSR)."""
+    import inspect
+
+    from basicsr.utils.registry import ARCH_REGISTRY
+    return inspect.signature(ARCH_REGISTRY.get(arch_type).__init__).parameters
+
+
 def split_illumination(result):
     """Normalise a middle-level output to ``(lit, illum)``.
 

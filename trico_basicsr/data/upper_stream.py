@@ -1,4 +1,6 @@
 """The upper level's data: an endless, rank-consistent stream of batches from held-out images."""
+from copy import deepcopy
+
 import numpy as np
 from torch.utils.data import default_collate
 
@@ -53,3 +55,39 @@ class UpperLevelStream:
 
     def load_state_dict(self, state):
         self.batches_drawn = int(state['batches_drawn'])
+
+
+def build_upper_stream(opt, upper_data):
+    """The upper level's stream for BasicSR options ``opt`` and the validated ``train.pgr.upper_data``.
+
+    ``source: split``: the training dataset's ``upper_split`` images (its held-out part);
+    ``source: dataset``: the dataset options given in ``upper_data.dataset``.
+    """
+    from basicsr.data import build_dataset
+    if upper_data.source == 'split':
+        dataset_opt = deepcopy(opt['datasets']['train'])
+        if not dataset_opt.get('upper_split'):
+            raise ValueError('train.pgr.upper_data.source is split, but datasets.train has no upper_split '
+                             '(e.g. upper_split: {fraction: 0.2, seed: 0}); or give upper_data.dataset.')
+        dataset_opt['split_part'] = 'upper'
+        dataset_opt['name'] = f"{dataset_opt.get('name', 'train')}_upper"
+    else:
+        from trico_basicsr.pgr.config import to_dict
+        dataset_opt = to_dict(upper_data.dataset)
+        dataset_opt.setdefault('name', 'upper')
+    dataset_opt.update(phase='train', scale=opt['scale'])
+    seed = opt['manual_seed'] if upper_data.seed is None else upper_data.seed
+    return UpperLevelStream(build_dataset(dataset_opt), upper_data.batch_size_per_gpu, seed, opt['rank'],
+                            opt['world_size'])
+
+
+def unused_split_warning(opt, pgr_cfg):
+    """A warning when ``upper_split`` holds images out of training but the upper level never trains, else None."""
+    split = opt['datasets'].get('train', {}).get('upper_split')
+    start = pgr_cfg.phases.trilevel_start
+    never = 'hyper' not in pgr_cfg.train_levels or start is None or start > opt['train']['total_iter']
+    if split and never:
+        return (f"datasets.train.upper_split holds {split.get('fraction')} of the training images out for the upper "
+                'level, but the upper level never trains (train.pgr.train_levels / phases.trilevel_start): '
+                'those images are wasted. Remove upper_split to train on all of them.')
+    return None

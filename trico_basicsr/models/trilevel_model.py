@@ -1,62 +1,29 @@
 """TriLevelModel: TriCo's tri-level training with PGR, as a BasicSR model."""
-import inspect
 from collections import OrderedDict
 from copy import deepcopy
 from os import path as osp
 
 import torch
 from basicsr.archs import build_network
-from basicsr.data import build_dataset
 from basicsr.models import lr_scheduler
 from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
 from basicsr.utils.dist_util import master_only
-from basicsr.utils.registry import ARCH_REGISTRY, MODEL_REGISTRY
-from torch.func import functional_call
+from basicsr.utils.registry import MODEL_REGISTRY
 
-from trico_basicsr.archs.arch_util import split_illumination
-from trico_basicsr.data.upper_stream import UpperLevelStream
-from trico_basicsr.pgr.algorithm import Objectives, PhasedGradientResponse
-from trico_basicsr.pgr.config import load_pgr_config, to_dict
+from trico_basicsr.data.upper_stream import build_upper_stream, unused_split_warning
+from trico_basicsr.pgr import objectives
+from trico_basicsr.pgr.algorithm import PhasedGradientResponse
+from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
-from trico_basicsr.pgr.hyper import HyperVariables
-from trico_basicsr.pgr.terms import LossTerms
+from trico_basicsr.pgr.levels import LEVELS, UPPER
 from trico_basicsr.utils.atomic import atomic_torch_save
-from trico_basicsr.utils.option_check import check_keys
+from trico_basicsr.utils.option_check import check_arch_options, check_keys
 from trico_basicsr.utils.plot import plot_hyper_trajectories
 
 TRAIN_KEYS = ('total_iter', 'warmup_iter', 'ema_decay', 'pgr', 'scheduler', 'optim_sr', 'optim_illum', 'optim_hyper',
               'scheduler_sr', 'scheduler_illum', 'scheduler_hyper')
 OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
-
-
-class _ScaleGrad(torch.autograd.Function):
-    """Identity forward; multiplies the gradient by ``scale`` backward."""
-
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.scale = scale
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.scale, None
-
-
-def level_modules(net):
-    """``{'sr': lower-level module, 'illum': middle-level module}``; a plain net is all lower level."""
-    if all(isinstance(getattr(net, name, None), torch.nn.Module) for name in ('sr', 'illum')):
-        return OrderedDict(sr=net.sr, illum=net.illum)
-    return OrderedDict(sr=net)
-
-
-def check_arch_options(net_opt, where='network_g'):
-    """Fail early, listing the valid arguments, when ``network_g`` has a key its arch does not take."""
-    arch = ARCH_REGISTRY.get(net_opt['type'])
-    params = inspect.signature(arch.__init__).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        check_keys({k: v for k, v in net_opt.items() if k != 'type'}, [k for k in params if k != 'self'],
-                   f"{where} ({net_opt['type']})")
 
 
 @MODEL_REGISTRY.register()
@@ -97,24 +64,12 @@ class TriLevelModel(SRModel):
         train_opt = self.opt['train']
         check_keys(train_opt, TRAIN_KEYS, 'train')
         self.net_g.train()
-        self.levels = level_modules(self.net_g)
-        self.has_middle = 'illum' in self.levels
+        self.nets = objectives.LevelNets.of(self.net_g)
+        self.has_middle = self.nets.has_middle
         cfg = self.pgr_cfg = load_pgr_config(train_opt.get('pgr'), has_middle=self.has_middle)
-        self.sr_terms = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(self.device)
-        self.illum_terms = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
-                                     allow_coupling=True).to(self.device) if self.has_middle else None
-        self.upper_terms = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt',
-                                     'train.pgr.upper_objective').to(self.device)
-        term_names = {'sr': self.sr_terms.names}
-        if self.has_middle:
-            term_names['illum'] = self.illum_terms.names
-        self.hyper = HyperVariables(term_names, cfg.parametrization).to(self.device)
-        self.param_names, self.params = {}, {}
-        for level, module in self.levels.items():
-            named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
-            self.param_names[level] = [name for name, _ in named]
-            self.params[level] = [p for _, p in named]
-        self.params['hyper'] = self.hyper.logit_list()
+        self.terms = objectives.LevelTerms.from_config(cfg, self.has_middle, self.device)
+        self.hyper = self.terms.hyper
+        self.params = {**self.nets.parameters(), UPPER: self.hyper.logit_list()}
 
         self.ema_decay = train_opt.get('ema_decay', 0)
         if self.ema_decay > 0:
@@ -123,24 +78,15 @@ class TriLevelModel(SRModel):
             self.net_g_ema.eval()
 
         self.pgr = PhasedGradientResponse(cfg)
-        self.upper_stream = self._build_upper_stream() if 'hyper' in cfg.train_levels else None
+        self.upper_stream = build_upper_stream(self.opt, cfg.upper_data) if UPPER in cfg.train_levels else None
         self.skipped_updates = {level: 0 for level in self.params}
         self.consecutive_skips = {level: 0 for level in self.params}
-        self._warn_if_upper_split_unused()
+        warning = unused_split_warning(self.opt, cfg)
+        if warning:
+            get_root_logger().warning(warning)
         self.hyper_history = [(0, self.hyper.named_weights())]
         self.setup_optimizers()
         self.setup_schedulers()
-
-    def _warn_if_upper_split_unused(self):
-        """``upper_split`` takes images away from training; say so when the upper level never uses them."""
-        split = self.opt['datasets'].get('train', {}).get('upper_split')
-        start = self.pgr_cfg.phases.trilevel_start
-        never = 'hyper' not in self.pgr_cfg.train_levels or start is None or start > self.opt['train']['total_iter']
-        if split and never:
-            get_root_logger().warning(
-                f"datasets.train.upper_split holds {split.get('fraction')} of the training images out for the upper "
-                'level, but the upper level never trains (train.pgr.train_levels / phases.trilevel_start): '
-                'those images are wasted. Remove upper_split to train on all of them.')
 
     def _init_ema(self):
         """Start the weight average from the checkpoint's ``params_ema`` (a resume sets it), as SRModel does.
@@ -154,26 +100,8 @@ class TriLevelModel(SRModel):
             return
         self.load_network(self.net_g_ema, load_path, self.opt['path'].get('strict_load_g', True), 'params_ema')
 
-    def _build_upper_stream(self):
-        data_opt = self.pgr_cfg.upper_data
-        if data_opt.source == 'split':
-            dataset_opt = deepcopy(self.opt['datasets']['train'])
-            if not dataset_opt.get('upper_split'):
-                raise ValueError('train.pgr.upper_data.source is split, but datasets.train has no upper_split '
-                                 '(e.g. upper_split: {fraction: 0.2, seed: 0}); or give upper_data.dataset.')
-            dataset_opt['split_part'] = 'upper'
-            dataset_opt['name'] = f"{dataset_opt.get('name', 'train')}_upper"
-        else:
-            dataset_opt = to_dict(data_opt.dataset)
-            dataset_opt.setdefault('name', 'upper')
-        dataset_opt.update(phase='train', scale=self.opt['scale'])
-        seed = self.opt['manual_seed'] if data_opt.seed is None else data_opt.seed
-        return UpperLevelStream(build_dataset(dataset_opt), data_opt.batch_size_per_gpu, seed, self.opt['rank'],
-                                self.opt['world_size'])
-
     def _trained_levels(self):
-        return [level for level in ('sr', 'illum', 'hyper')
-                if level in self.params and level in self.pgr_cfg.train_levels]
+        return [level for level in LEVELS if level in self.params and level in self.pgr_cfg.train_levels]
 
     def setup_optimizers(self):
         train_opt = self.opt['train']
@@ -214,86 +142,21 @@ class TriLevelModel(SRModel):
             self.gt = data['gt'].to(self.device)
         self.gt_lr = data['gt_lr'].to(self.device) if 'gt_lr' in data else None
 
-    # ------------------------------------------------------------------ level-wise evaluation
-    def _forward(self, variables, lq, couple_scale=None):
-        """Run the net with ``variables`` substituted; ``couple_scale`` scales the gradient from L into M."""
-        sr_params = dict(zip(self.param_names['sr'], variables['sr']))
-        if not self.has_middle:
-            return {'sr': functional_call(self.levels['sr'], sr_params, (lq,)), 'lit': None, 'illum': None}
-        illum_params = dict(zip(self.param_names['illum'], variables['illum']))
-        lit, illum = split_illumination(functional_call(self.levels['illum'], illum_params, (lq,)))
-        lit_in, illum_in = lit, illum
-        if couple_scale is not None:
-            lit_in = _ScaleGrad.apply(lit, couple_scale)
-            illum_in = _ScaleGrad.apply(illum, couple_scale) if illum is not None else None
-        sr_level = self.levels['sr']
-        args = (lit_in, illum_in) if getattr(sr_level, 'accepts_illumination', False) else (lit_in,)
-        return {'sr': functional_call(sr_level, sr_params, args), 'lit': lit, 'illum': illum}
-
-    def _evaluate(self, variables, batch, couple_scale=None):
-        """Level objectives on ``batch``: g, the middle level's direct part, its coupling coefficient, term values."""
-        out = self._forward(variables, batch['lq'], couple_scale)
-        tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
-        weights = self.hyper.weights_from(variables['hyper'])
-        sr_values = self.sr_terms(tensors)
-        result = {'g': (weights['sr'] * sr_values).sum(), 'sr_values': sr_values}
-        if self.has_middle:
-            direct = self.illum_terms(tensors, lower_objective=torch.zeros_like(result['g']))
-            coupling = self.illum_terms.coupling_weights().to(direct)
-            result['f_direct'] = (weights['illum'] * direct).sum()
-            result['coupling_coeff'] = (weights['illum'] * coupling).sum()
-            result['illum_values'] = direct + coupling * result['g']
-        return result
-
+    # ------------------------------------------------------------------ objectives
     def _batch(self):
         if self.gt_lr is None and self.has_middle:
             self.gt_lr = torch.nn.functional.interpolate(self.gt, scale_factor=1 / self.opt['scale'], mode='bicubic',
                                                          antialias=True, align_corners=False).clamp(0, 1)
         return {'lq': self.lq, 'gt': self.gt, 'gt_lr': self.gt_lr}
 
-    def _objectives(self):
-        batch = self._batch()
-        upper_batch = {}
-
-        def lower(variables):
-            return self._evaluate(variables, batch)['g']
-
-        def middle(variables):
-            r = self._evaluate(variables, batch)
-            return r['f_direct'] + r['coupling_coeff'] * r['g']
-
-        def upper(variables):
-            if not upper_batch:
-                upper_batch.update({k: v.to(self.device) for k, v in self.upper_stream.next_batch().items()
-                                    if torch.is_tensor(v)})
-            out = self._forward(variables, upper_batch['lq'])
-            value = self.upper_terms({**out, **upper_batch}).sum()
-            self._last_upper = value.detach()
-            return value
-
-        def first_order(variables):
-            """grad_S g and grad_I f from one forward and one backward (gradient routing, see docs/pgr.md)."""
-            trained = [level for level in ('sr', 'illum') if level in self.params]
-            leaves = {k: [t.detach().requires_grad_(k in trained) for t in v] for k, v in variables.items()}
-            coeff = None
-            if self.has_middle:
-                with torch.no_grad():
-                    illum_weights = self.hyper.weights_from(leaves['hyper'])['illum']
-                    coeff = (illum_weights * self.illum_terms.coupling_weights().to(illum_weights)).sum()
-            r = self._evaluate(leaves, batch, couple_scale=coeff)
-            total = r['g'] + (r['f_direct'] if self.has_middle else 0)
-            targets = [t for level in trained for t in leaves[level]]
-            grads = torch.autograd.grad(total, targets, allow_unused=True)
-            grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, targets)]
-            self._last_values = {key: value.detach() for key, value in r.items()}
-            out, start = {}, 0
-            for level in trained:
-                out[level] = grads[start:start + len(leaves[level])]
-                start += len(leaves[level])
-            return out
-
-        return Objectives(lower, middle if self.has_middle else None,
-                          upper if self.upper_stream is not None else None, first_order)
+    def _objectives(self, current_iter=None):
+        """This iteration's objectives (pgr/objectives.py); an upper batch is drawn only when lambda moves."""
+        upper_batch = None
+        if self.upper_stream is not None and current_iter is not None and \
+                self.pgr.upper_step_due(current_iter, self.params):
+            drawn = self.upper_stream.next_batch()
+            upper_batch = {k: v.to(self.device) for k, v in drawn.items() if torch.is_tensor(v)}
+        return objectives.make_objectives(self.nets, self.terms, self._batch(), upper_batch)
 
     # ------------------------------------------------------------------ training step
     def _apply(self, level, grads):
@@ -311,7 +174,7 @@ class TriLevelModel(SRModel):
         for param, grad in zip(self.params[level], grads):
             param.grad = grad.detach().clone().view_as(param)
         optimizer.step()
-        if level == 'hyper':
+        if level == UPPER:
             self.hyper_history.append((self._current_iter, self.hyper.named_weights()))
 
     def _stop_diverged(self, level):
@@ -327,23 +190,22 @@ class TriLevelModel(SRModel):
 
     def optimize_parameters(self, current_iter):
         self._current_iter = current_iter
-        self._last_upper = None
-        stats = self.pgr.iteration(current_iter, self.params, self._objectives(), self._apply)
+        stats = self.pgr.iteration(current_iter, self.params, self._objectives(current_iter), self._apply)
         self.log_dict = self._log(stats)
         if self.ema_decay > 0:
             self.model_ema(decay=self.ema_decay)
 
     def _log(self, stats):
-        values = self._last_values
+        values = stats['values']
         losses = OrderedDict(l_sr=values['g'])
-        for name, value in zip(self.sr_terms.names, values['sr_values']):
+        for name, value in zip(self.terms.lower.names, values['sr_values']):
             losses[f'l_sr_{name}'] = value
         if self.has_middle:
             losses['l_illum'] = values['f_direct'] + values['coupling_coeff'] * values['g']
-            for name, value in zip(self.illum_terms.names, values['illum_values']):
+            for name, value in zip(self.terms.middle.names, values['illum_values']):
                 losses[f'l_illum_{name}'] = value
-        if self._last_upper is not None:
-            losses['l_upper'] = self._last_upper
+        if stats['upper_value'] is not None:
+            losses['l_upper'] = stats['upper_value']
         log = self.reduce_loss_dict(losses)
         log['pgr_phase'] = stats['phase']
         log.update({f'lambda_{name}': w for name, w in self.hyper.named_weights().items()})

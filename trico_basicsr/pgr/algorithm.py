@@ -23,12 +23,19 @@ One iteration, all gradients taken at the current point (theta_S, theta_I, lambd
    then the middle level, then lambda.
 """
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from .distributed import average_across_ranks
-from .response import gradients, replace, unroll, unroll_backward
+from .response import gradients, replace, unroll, unroll_backward, value_and_gradients
 
 PHASES = ('warmup', 'cooperative', 'trilevel')
+
+
+class FirstOrder(NamedTuple):
+    """What a fused first-order pass returns: unreduced ``{'sr': grad_S g, 'illum': grad_I f}`` and the
+    level values it computed on the way (for logging; any dict, passed through untouched)."""
+    grads: dict
+    values: Optional[dict] = None
 
 
 @dataclass
@@ -37,7 +44,7 @@ class Objectives:
     lower: Callable
     middle: Optional[Callable] = None
     upper: Optional[Callable] = None
-    first_order: Optional[Callable] = None  # variables -> {'sr': grad_S g, 'illum': grad_I f}, unreduced
+    first_order: Optional[Callable] = None  # variables -> FirstOrder (or a plain grads dict)
 
 
 class LowerResponse:
@@ -101,14 +108,18 @@ class PhasedGradientResponse:
         return level in self.cfg.train_levels and level in variables
 
     def first_order(self, variables, objectives):
-        """Reduced ``{'sr': grad_S g, 'illum': grad_I f}`` at ``variables``."""
+        """``FirstOrder``: reduced ``{'sr': grad_S g, 'illum': grad_I f}`` at ``variables``, and the
+        values the fused pass reported (None without a fused pass)."""
+        values = None
         if objectives.first_order is not None:
             local = objectives.first_order(variables)
+            if isinstance(local, FirstOrder):
+                local, values = local
         else:
             local = {'sr': gradients(objectives.lower, variables, ['sr'])['sr']}
             if objectives.middle is not None and 'illum' in variables:
                 local['illum'] = gradients(objectives.middle, variables, ['illum'])['illum']
-        return {name: self.reduce(grads) for name, grads in local.items()}
+        return FirstOrder({name: self.reduce(grads) for name, grads in local.items()}, values)
 
     def seen_through_lower(self, objectives, variables, first_grad=None):
         """The middle objective as the middle level sees it: through the lower response when L trains."""
@@ -123,8 +134,9 @@ class PhasedGradientResponse:
         return self.seen_through_lower(objectives, variables, lower_grad).gradients(variables, ['illum'])['illum']
 
     def hypergradient(self, variables, objectives, first, middle_grad=None):
-        """``dF/dlambda`` through the unrolled middle response and the lower response that follows it.
+        """``(dF/dlambda, F)`` through the unrolled middle response and the lower response that follows it.
 
+        ``F`` is this rank's upper objective at the end of the responses (detached, for logging).
         ``middle_grad`` is the response-aware middle gradient at the current point, if already computed.
         """
         cfg = self.cfg
@@ -142,7 +154,8 @@ class PhasedGradientResponse:
                        self.reduce)
         end = replace(at_illum, 'sr', it_sr[-1])
         outer_groups = ['sr'] + (['illum'] if 'illum' in variables else [])
-        adjoint = {name: self.reduce(grads) for name, grads in gradients(objectives.upper, end, outer_groups).items()}
+        upper_value, adjoint = value_and_gradients(objectives.upper, end, outer_groups)
+        adjoint = {name: self.reduce(grads) for name, grads in adjoint.items()}
 
         wrt = ['hyper'] + (['illum'] if middle_moves else [])
         back_sr = unroll_backward(objectives.lower, at_illum, 'sr', it_sr, adjoint['sr'], wrt, alpha, mode, eps,
@@ -153,7 +166,12 @@ class PhasedGradientResponse:
             back_illum = unroll_backward(middle, variables, 'illum', it_illum, adjoint_illum, ['hyper'], beta, mode,
                                          eps, self.reduce)
             hyper = [a + b for a, b in zip(hyper, back_illum['hyper'])]
-        return hyper
+        return hyper, upper_value
+
+    def upper_step_due(self, current_iter, variables):
+        """Whether iteration ``current_iter`` updates lambda (so its objectives need an upper batch)."""
+        return (self._trains('hyper', variables) and self.phase(current_iter) == 'trilevel'
+                and current_iter % self.cfg.upper_interval == 0)
 
     def iteration(self, current_iter, variables, objectives, apply):
         """Run one PGR iteration.
@@ -165,12 +183,14 @@ class PhasedGradientResponse:
             apply (callable): ``apply(group, grads)`` takes one optimizer step of ``group`` with ``grads``.
 
         Returns:
-            dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed).
+            dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed),
+            ``values`` (what the fused first-order pass reported, or None) and ``upper_value`` (F when
+            the hypergradient was computed, else None).
         """
         cfg = self.cfg
         phase = self.phase(current_iter)
-        first = self.first_order(variables, objectives)
-        updates = {}
+        first, values = self.first_order(variables, objectives)
+        updates, upper_value = {}, None
         if self._trains('sr', variables):
             updates['sr'] = first['sr']
         responded = False
@@ -178,10 +198,10 @@ class PhasedGradientResponse:
             responded = (phase != 'warmup' and self._trains('sr', variables)
                          and current_iter % cfg.middle_interval == 0)
             updates['illum'] = self.middle_response(variables, objectives, first['sr']) if responded else first['illum']
-        hyper_step = (self._trains('hyper', variables) and phase == 'trilevel' and objectives.upper is not None
-                      and current_iter % cfg.upper_interval == 0)
+        hyper_step = self.upper_step_due(current_iter, variables) and objectives.upper is not None
         if hyper_step:
-            updates['hyper'] = self.hypergradient(variables, objectives, first, updates['illum'] if responded else None)
+            updates['hyper'], upper_value = self.hypergradient(variables, objectives, first,
+                                                               updates['illum'] if responded else None)
 
         if 'sr' in updates:
             apply('sr', updates['sr'])
@@ -191,4 +211,4 @@ class PhasedGradientResponse:
             if group in updates:
                 apply(group, updates[group])
         return {'phase': float(PHASES.index(phase)), 'middle_response': float(responded),
-                'hypergradient': float(hyper_step)}
+                'hypergradient': float(hyper_step), 'values': values, 'upper_value': upper_value}

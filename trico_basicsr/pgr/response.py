@@ -49,11 +49,16 @@ def gradients(fn, variables, wrt):
     """``{group: d fn / d group}`` for the groups in ``wrt`` (zeros where ``fn`` does not depend on them)."""
     if hasattr(fn, 'gradients'):
         return fn.gradients(variables, wrt)
+    return value_and_gradients(fn, variables, wrt)[1]
+
+
+def value_and_gradients(fn, variables, wrt):
+    """``(fn(variables) detached, {group: d fn / d group})`` from one forward and one backward."""
     leaves = {name: [t.detach().requires_grad_(name in wrt) for t in tensors] for name, tensors in variables.items()}
     targets = [t for name in wrt for t in leaves[name]]
     value = fn(leaves)
     grads = torch.autograd.grad(value, targets, allow_unused=True) if value.requires_grad else [None] * len(targets)
-    return _regroup(grads, targets, wrt, leaves)
+    return value.detach(), _regroup(grads, targets, wrt, leaves)
 
 
 def _regroup(flat, targets, wrt, leaves):

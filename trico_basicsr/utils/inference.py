@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from basicsr.archs import build_network
 
+from trico_basicsr.archs.arch_util import arch_arguments
+
 
 def load_checkpoint_network(path, network_opt=None, device='cpu'):
     """Build the net a checkpoint was trained with and load its weights.
@@ -26,19 +28,12 @@ def load_checkpoint_network(path, network_opt=None, device='cpu'):
     if key not in checkpoint:
         raise KeyError(f"{path} holds no 'params' or 'params_ema' state dict")
     state = checkpoint[key]
-    if any('semantic.' in name for name in state) and 'semantic_weights' in _arch_arguments(network_opt['type']):
+    if any('semantic.' in name for name in state) and 'semantic_weights' in arch_arguments(network_opt['type']):
         network_opt['semantic_weights'] = None  # the checkpoint has them
     net = build_network(network_opt)
     net.load_state_dict(state, strict=True)
     scale = int(checkpoint.get('scale') or network_opt.get('upscale') or network_opt.get('scale'))
     return net.eval().to(device), scale
-
-
-def _arch_arguments(arch_type):
-    import inspect
-
-    from basicsr.utils.registry import ARCH_REGISTRY
-    return inspect.signature(ARCH_REGISTRY.get(arch_type).__init__).parameters
 
 
 class TriCoEnhancer:

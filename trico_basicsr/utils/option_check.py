@@ -25,3 +25,12 @@ def require_keys(options, required, where):
     missing = [key for key in required if key not in options]
     if missing:
         raise KeyError(f"{where}: missing required option(s) {', '.join(missing)}.")
+
+
+def check_arch_options(net_opt, where='network_g'):
+    """Fail early, listing the valid arguments, when ``network_g`` has a key its arch does not take."""
+    from trico_basicsr.archs.arch_util import arch_arguments
+    params = arch_arguments(net_opt['type'])
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        check_keys({k: v for k, v in net_opt.items() if k != 'type'}, [k for k in params if k != 'self'],
+                   f"{where} ({net_opt['type']})")

@@ -1,0 +1,172 @@
+"""The level objectives g, f and F as plain functions of (variables, batch), with no hidden state.
+
+``variables`` maps each level (:mod:`.levels`) to a list of tensors: the network levels' trainable
+parameters in ``LevelNets.names`` order and the hyper-variables' logits. ``batch`` holds ``lq``
+(N, 3, H, W), ``gt`` (N, 3, sH, sW) and ``gt_lr`` (N, 3, H, W), float in [0, 1]. The networks are run
+with ``torch.func.functional_call``, so any variables -- live parameters, unrolled responses,
+finite-difference probes -- can be substituted without touching the modules.
+"""
+import functools
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch.func import functional_call
+
+from trico_basicsr.archs.arch_util import split_illumination
+
+from .algorithm import FirstOrder, Objectives
+from .config import to_dict
+from .hyper import HyperVariables
+from .levels import LOWER, MIDDLE, NETWORK_LEVELS, UPPER
+from .response import _regroup
+from .terms import LossTerms
+
+
+class _ScaleGrad(torch.autograd.Function):
+    """Identity forward; multiplies the gradient by ``scale`` backward."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale, None
+
+
+@dataclass(frozen=True)
+class LevelNets:
+    """A network's level modules (``{'sr': ..., 'illum': ...}``) and the names of their trainable parameters."""
+    modules: dict
+    names: dict
+
+    @classmethod
+    def of(cls, net):
+        """The levels of ``net``: ``.sr`` and ``.illum`` sub-modules when it has both, else all of it is ``sr``."""
+        if all(isinstance(getattr(net, level, None), torch.nn.Module) for level in NETWORK_LEVELS):
+            modules = {level: getattr(net, level) for level in NETWORK_LEVELS}
+        else:
+            modules = {LOWER: net}
+        names = {level: [n for n, p in module.named_parameters() if p.requires_grad]
+                 for level, module in modules.items()}
+        return cls(modules, names)
+
+    @property
+    def has_middle(self):
+        return MIDDLE in self.modules
+
+    def parameters(self):
+        """``{level: [trainable parameter, ...]}`` in ``names`` order (the live tensors PGR updates)."""
+        return {level: [dict(module.named_parameters())[n] for n in self.names[level]]
+                for level, module in self.modules.items()}
+
+
+@dataclass(frozen=True)
+class LevelTerms:
+    """The candidate loss terms of each level and the hyper-variables that weigh them."""
+    lower: LossTerms
+    middle: Optional[LossTerms]
+    upper: LossTerms
+    hyper: HyperVariables
+
+    @classmethod
+    def from_config(cls, cfg, has_middle, device):
+        """The terms ``train.pgr`` (validated, ``cfg``) names, and lambda over them, on ``device``."""
+        lower = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(device)
+        middle = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
+                           allow_coupling=True).to(device) if has_middle else None
+        upper = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt', 'train.pgr.upper_objective').to(device)
+        term_names = {LOWER: lower.names, **({MIDDLE: middle.names} if middle is not None else {})}
+        return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization).to(device))
+
+
+def forward(nets, variables, lq, couple_scale=None):
+    """Run the net with ``variables`` substituted: ``{'sr', 'lit', 'illum'}``.
+
+    ``couple_scale`` scales the gradient that flows from the lower level back into the middle level
+    (the fused first-order pass uses it to route ``grad_I f``'s coupling part, see docs/pgr.md).
+    """
+    sr_params = dict(zip(nets.names[LOWER], variables[LOWER]))
+    if not nets.has_middle:
+        return {'sr': functional_call(nets.modules[LOWER], sr_params, (lq,)), 'lit': None, 'illum': None}
+    illum_params = dict(zip(nets.names[MIDDLE], variables[MIDDLE]))
+    lit, illum = split_illumination(functional_call(nets.modules[MIDDLE], illum_params, (lq,)))
+    lit_in, illum_in = lit, illum
+    if couple_scale is not None:
+        lit_in = _ScaleGrad.apply(lit, couple_scale)
+        illum_in = _ScaleGrad.apply(illum, couple_scale) if illum is not None else None
+    sr_level = nets.modules[LOWER]
+    args = (lit_in, illum_in) if getattr(sr_level, 'accepts_illumination', False) else (lit_in,)
+    return {'sr': functional_call(sr_level, sr_params, args), 'lit': lit, 'illum': illum}
+
+
+def evaluate(nets, terms, variables, batch, couple_scale=None):
+    """Every level's loss on ``batch``.
+
+    Returns:
+        dict: ``g`` (weighted lower loss), ``sr_values`` (its terms); with a middle level also
+        ``f_direct`` (the weighted middle loss without its coupling term), ``coupling_coeff`` (the
+        coupling term's weight: f = f_direct + coupling_coeff * g) and ``illum_values`` (its terms).
+    """
+    out = forward(nets, variables, batch['lq'], couple_scale)
+    tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
+    weights = terms.hyper.weights_from(variables[UPPER])
+    sr_values = terms.lower(tensors)
+    result = {'g': (weights[LOWER] * sr_values).sum(), 'sr_values': sr_values}
+    if nets.has_middle:
+        direct = terms.middle(tensors, lower_objective=torch.zeros_like(result['g']))
+        coupling = terms.middle.coupling_weights().to(direct)
+        result['f_direct'] = (weights[MIDDLE] * direct).sum()
+        result['coupling_coeff'] = (weights[MIDDLE] * coupling).sum()
+        result['illum_values'] = direct + coupling * result['g']
+    return result
+
+
+def lower_objective(nets, terms, batch, variables):
+    """g: the lower level's weighted loss."""
+    return evaluate(nets, terms, variables, batch)['g']
+
+
+def middle_objective(nets, terms, batch, variables):
+    """f = f_direct + coupling_coeff * g: the middle level's weighted loss, the lower loss included."""
+    r = evaluate(nets, terms, variables, batch)
+    return r['f_direct'] + r['coupling_coeff'] * r['g']
+
+
+def upper_objective(nets, terms, upper_batch, variables):
+    """F: the fixed fidelity loss on the held-out (upper-level) batch."""
+    out = forward(nets, variables, upper_batch['lq'])
+    return terms.upper({**out, **upper_batch}).sum()
+
+
+def first_order(nets, terms, batch, trained, variables):
+    """``grad_S g`` and ``grad_I f`` from one forward and one backward, and the level values for logging.
+
+    The coupling part of ``grad_I f`` (``coupling_coeff * grad_I g``) reaches theta_I through the
+    lower level: scaling that gradient by ``coupling_coeff`` on its way back routes both gradients
+    through a single backward of ``g + f_direct`` (docs/pgr.md, "fused first-order pass").
+    """
+    leaves = {k: [t.detach().requires_grad_(k in trained) for t in v] for k, v in variables.items()}
+    coeff = None
+    if nets.has_middle:
+        with torch.no_grad():
+            illum_weights = terms.hyper.weights_from(leaves[UPPER])[MIDDLE]
+            coeff = (illum_weights * terms.middle.coupling_weights().to(illum_weights)).sum()
+    r = evaluate(nets, terms, leaves, batch, couple_scale=coeff)
+    total = r['g'] + (r['f_direct'] if nets.has_middle else 0)
+    targets = [t for level in trained for t in leaves[level]]
+    grads = torch.autograd.grad(total, targets, allow_unused=True)
+    values = {key: value.detach() for key, value in r.items()}
+    return FirstOrder(_regroup(grads, targets, trained, leaves), values)
+
+
+def make_objectives(nets, terms, batch, upper_batch=None):
+    """This iteration's :class:`Objectives`: g, f, F (when ``upper_batch`` is given) and the fused pass."""
+    trained = [level for level in (LOWER, MIDDLE) if level in nets.modules]
+    return Objectives(
+        lower=functools.partial(lower_objective, nets, terms, batch),
+        middle=functools.partial(middle_objective, nets, terms, batch) if nets.has_middle else None,
+        upper=functools.partial(upper_objective, nets, terms, upper_batch) if upper_batch is not None else None,
+        first_order=functools.partial(first_order, nets, terms, batch, trained))
