@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional
 
 from .distributed import average_across_ranks
+from .levels import LOWER, MIDDLE, UPPER
 from .response import gradients, replace, unroll, unroll_backward, value_and_gradients
 
 PHASES = ('warmup', 'cooperative', 'trilevel')
@@ -69,18 +70,19 @@ class LowerResponse:
 
     def _unroll(self, variables):
         first, self._first_grad = self._first_grad, None  # valid for the first call's point only
-        return unroll(self.lower, variables, 'sr', self.step, self.num_steps, first, self.reduce)
+        return unroll(self.lower, variables, LOWER, self.step, self.num_steps, first, self.reduce)
 
     def __call__(self, variables):
-        return self.outer(replace(variables, 'sr', self._unroll(variables)[-1]))
+        return self.outer(replace(variables, LOWER, self._unroll(variables)[-1]))
 
     def gradients(self, variables, wrt):
         iterates = self._unroll(variables)
-        partial = gradients(self.outer, replace(variables, 'sr', iterates[-1]), list(wrt) + ['sr'])
+        partial = gradients(self.outer, replace(variables, LOWER, iterates[-1]), list(wrt) + [LOWER])
         partial = {name: self.reduce(grads) for name, grads in partial.items()}
-        response = unroll_backward(self.lower, variables, 'sr', iterates, partial['sr'], [w for w in wrt if w != 'sr'],
-                                   self.step, self.mode, self.fd_epsilon, self.reduce)
-        return {name: partial[name] if name == 'sr' else [a + b for a, b in zip(partial[name], response[name])]
+        others = [w for w in wrt if w != LOWER]
+        response = unroll_backward(self.lower, variables, LOWER, iterates, partial[LOWER], others, self.step, self.mode,
+                                   self.fd_epsilon, self.reduce)
+        return {name: partial[name] if name == LOWER else [a + b for a, b in zip(partial[name], response[name])]
                 for name in wrt}
 
 
@@ -116,14 +118,14 @@ class PhasedGradientResponse:
             if isinstance(local, FirstOrder):
                 local, values = local
         else:
-            local = {'sr': gradients(objectives.lower, variables, ['sr'])['sr']}
-            if objectives.middle is not None and 'illum' in variables:
-                local['illum'] = gradients(objectives.middle, variables, ['illum'])['illum']
+            local = {LOWER: gradients(objectives.lower, variables, [LOWER])[LOWER]}
+            if objectives.middle is not None and MIDDLE in variables:
+                local[MIDDLE] = gradients(objectives.middle, variables, [MIDDLE])[MIDDLE]
         return FirstOrder({name: self.reduce(grads) for name, grads in local.items()}, values)
 
     def seen_through_lower(self, objectives, variables, first_grad=None):
         """The middle objective as the middle level sees it: through the lower response when L trains."""
-        if not self._trains('sr', variables):
+        if not self._trains(LOWER, variables):
             return objectives.middle
         cfg = self.cfg
         return LowerResponse(objectives.middle, objectives.lower, cfg.response_lr.sr, cfg.unroll_steps, cfg.hvp,
@@ -131,7 +133,7 @@ class PhasedGradientResponse:
 
     def middle_response(self, variables, objectives, lower_grad):
         """``d/dtheta_I f(theta_I, theta_S^K(theta_I))``: direct part at the lower response + response part."""
-        return self.seen_through_lower(objectives, variables, lower_grad).gradients(variables, ['illum'])['illum']
+        return self.seen_through_lower(objectives, variables, lower_grad).gradients(variables, [MIDDLE])[MIDDLE]
 
     def hypergradient(self, variables, objectives, first, middle_grad=None):
         """``(dF/dlambda, F)`` through the unrolled middle response and the lower response that follows it.
@@ -141,36 +143,36 @@ class PhasedGradientResponse:
         """
         cfg = self.cfg
         alpha, beta, mode, eps = cfg.response_lr.sr, cfg.response_lr.illum, cfg.hvp, cfg.fd_epsilon
-        middle_moves = self._trains('illum', variables) and objectives.middle is not None
-        lower_steps = cfg.unroll_steps if self._trains('sr', variables) else 0
+        middle_moves = self._trains(MIDDLE, variables) and objectives.middle is not None
+        lower_steps = cfg.unroll_steps if self._trains(LOWER, variables) else 0
         middle_steps = cfg.unroll_steps if middle_moves else 0
         middle = self.seen_through_lower(objectives, variables) if middle_moves else None
 
         at_illum, it_illum = variables, None
         if middle_moves:
-            it_illum = unroll(middle, variables, 'illum', beta, middle_steps, middle_grad, self.reduce)
-            at_illum = replace(variables, 'illum', it_illum[-1])
-        it_sr = unroll(objectives.lower, at_illum, 'sr', alpha, lower_steps, None if middle_moves else first['sr'],
+            it_illum = unroll(middle, variables, MIDDLE, beta, middle_steps, middle_grad, self.reduce)
+            at_illum = replace(variables, MIDDLE, it_illum[-1])
+        it_sr = unroll(objectives.lower, at_illum, LOWER, alpha, lower_steps, None if middle_moves else first[LOWER],
                        self.reduce)
-        end = replace(at_illum, 'sr', it_sr[-1])
-        outer_groups = ['sr'] + (['illum'] if 'illum' in variables else [])
+        end = replace(at_illum, LOWER, it_sr[-1])
+        outer_groups = [LOWER] + ([MIDDLE] if MIDDLE in variables else [])
         upper_value, adjoint = value_and_gradients(objectives.upper, end, outer_groups)
         adjoint = {name: self.reduce(grads) for name, grads in adjoint.items()}
 
-        wrt = ['hyper'] + (['illum'] if middle_moves else [])
-        back_sr = unroll_backward(objectives.lower, at_illum, 'sr', it_sr, adjoint['sr'], wrt, alpha, mode, eps,
+        wrt = [UPPER] + ([MIDDLE] if middle_moves else [])
+        back_sr = unroll_backward(objectives.lower, at_illum, LOWER, it_sr, adjoint[LOWER], wrt, alpha, mode, eps,
                                   self.reduce)
-        hyper = back_sr['hyper']
+        hyper = back_sr[UPPER]
         if middle_moves:
-            adjoint_illum = [a + b for a, b in zip(adjoint['illum'], back_sr['illum'])]
-            back_illum = unroll_backward(middle, variables, 'illum', it_illum, adjoint_illum, ['hyper'], beta, mode,
+            adjoint_illum = [a + b for a, b in zip(adjoint[MIDDLE], back_sr[MIDDLE])]
+            back_illum = unroll_backward(middle, variables, MIDDLE, it_illum, adjoint_illum, [UPPER], beta, mode,
                                          eps, self.reduce)
-            hyper = [a + b for a, b in zip(hyper, back_illum['hyper'])]
+            hyper = [a + b for a, b in zip(hyper, back_illum[UPPER])]
         return hyper, upper_value
 
     def upper_step_due(self, current_iter, variables):
         """Whether iteration ``current_iter`` updates lambda (so its objectives need an upper batch)."""
-        return (self._trains('hyper', variables) and self.phase(current_iter) == 'trilevel'
+        return (self._trains(UPPER, variables) and self.phase(current_iter) == 'trilevel'
                 and current_iter % self.cfg.upper_interval == 0)
 
     def iteration(self, current_iter, variables, objectives, apply):
@@ -191,23 +193,23 @@ class PhasedGradientResponse:
         phase = self.phase(current_iter)
         first, values = self.first_order(variables, objectives)
         updates, upper_value = {}, None
-        if self._trains('sr', variables):
-            updates['sr'] = first['sr']
+        if self._trains(LOWER, variables):
+            updates[LOWER] = first[LOWER]
         responded = False
-        if self._trains('illum', variables):
-            responded = (phase != 'warmup' and self._trains('sr', variables)
+        if self._trains(MIDDLE, variables):
+            responded = (phase != 'warmup' and self._trains(LOWER, variables)
                          and current_iter % cfg.middle_interval == 0)
-            updates['illum'] = self.middle_response(variables, objectives, first['sr']) if responded else first['illum']
+            updates[MIDDLE] = self.middle_response(variables, objectives, first[LOWER]) if responded else first[MIDDLE]
         hyper_step = self.upper_step_due(current_iter, variables) and objectives.upper is not None
         if hyper_step:
-            updates['hyper'], upper_value = self.hypergradient(variables, objectives, first,
-                                                               updates['illum'] if responded else None)
+            updates[UPPER], upper_value = self.hypergradient(variables, objectives, first,
+                                                               updates[MIDDLE] if responded else None)
 
-        if 'sr' in updates:
-            apply('sr', updates['sr'])
+        if LOWER in updates:
+            apply(LOWER, updates[LOWER])
             for _ in range(cfg.lower_steps - 1):
-                apply('sr', self.reduce(gradients(objectives.lower, variables, ['sr'])['sr']))
-        for group in ('illum', 'hyper'):
+                apply(LOWER, self.reduce(gradients(objectives.lower, variables, [LOWER])[LOWER]))
+        for group in (MIDDLE, UPPER):
             if group in updates:
                 apply(group, updates[group])
         return {'phase': float(PHASES.index(phase)), 'middle_response': float(responded),

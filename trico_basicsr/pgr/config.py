@@ -6,9 +6,8 @@ from yacs.config import CfgNode
 from trico_basicsr.utils.option_check import check_keys
 
 from .hyper import PARAMETRIZATIONS
+from .levels import LEVELS, MIDDLE
 from .response import HVP_MODES
-
-LEVELS = ('sr', 'illum', 'hyper')
 
 DEFAULT_SR_TERMS = {
     'pixel': {'type': 'CharbonnierLoss', 'loss_weight': 1.0, 'eps': 1e-6},
@@ -32,7 +31,7 @@ def _defaults():
     c.phases = CfgNode()
     c.phases.cooperative_start = 0  # first iteration whose middle-level update includes the lower response
     c.phases.trilevel_start = 0  # first iteration whose upper level (lambda) is updated
-    c.train_levels = ['sr', 'illum', 'hyper']
+    c.train_levels = list(LEVELS)
     c.lower_steps = 1  # T_L: lower-level steps per iteration
     c.middle_interval = 1  # T_M: iterations between response-aware middle updates (first-order between)
     c.upper_interval = 10  # T_U: iterations between hypergradient updates of lambda
@@ -111,7 +110,7 @@ def load_pgr_config(options, has_middle=True, where='train.pgr'):
     if not has_middle:
         if cfg.illum_terms:
             raise ValueError(f'{where}.illum_terms: the network has no illumination (middle) level')
-        cfg.train_levels = [level for level in cfg.train_levels if level != 'illum']
+        cfg.train_levels = [level for level in cfg.train_levels if level != MIDDLE]
     _check_values(cfg, where)
     return cfg
 
