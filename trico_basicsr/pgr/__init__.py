@@ -12,6 +12,7 @@ from .levels import LEVELS, LOWER, MIDDLE, UPPER, VOCABULARY
 from .response import HVP_MODES, mixed_second_derivative, unroll, unroll_backward
 from .terms import LossTerms
 
-__all__ = ['PHASES', 'LEVELS', 'LOWER', 'MIDDLE', 'UPPER', 'VOCABULARY', 'PARAMETRIZATIONS', 'HVP_MODES', 'Objectives', 'LowerResponse', 'PhasedGradientResponse',
-           'HyperVariables', 'LossTerms', 'load_pgr_config', 'to_dict', 'mixed_second_derivative', 'unroll',
-           'unroll_backward', 'average_across_ranks', 'broadcast_from_rank0', 'world_size']
+__all__ = ['PHASES', 'LEVELS', 'LOWER', 'MIDDLE', 'UPPER', 'VOCABULARY', 'PARAMETRIZATIONS', 'HVP_MODES',
+           'Objectives', 'LowerResponse', 'PhasedGradientResponse', 'HyperVariables', 'LossTerms', 'load_pgr_config',
+           'to_dict', 'mixed_second_derivative', 'unroll', 'unroll_backward', 'average_across_ranks',
+           'broadcast_from_rank0', 'world_size']
