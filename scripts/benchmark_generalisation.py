@@ -23,9 +23,12 @@ that are the darkest 10 % of the input: night skies should stay near black) and 
 chroma distance of the output's average colour from grey, in CIELAB units).
 
 Writes ``results.json``, ``results.md``, ``grid.png`` (one image of each held-out family: input,
-every method, ground truth) and, with ``--real``, ``night.png`` under ``--out``.
+every method, ground truth) and, with ``--real``, ``night.png`` under ``--out``. Scores are cached in
+``WORK/scores.json`` by method identity (a checkpoint's SHA-1, or the baselines' source code) and
+data, so a rerun that adds a model only evaluates that model.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -115,11 +118,23 @@ def real_photo_scores(out, lq, scale):
 
 
 # ------------------------------------------------------------------------------------------------ methods
+def _sha1(*paths):
+    digest = hashlib.sha1()
+    for path in paths:
+        with open(path, 'rb') as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
 def restorers(args):
+    """``({name: restore}, {name: identity})``: what each method is, for the score cache."""
+    import trico_basicsr.baselines.classical as classical
     from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
     from trico_basicsr.utils.inference import TriCoEnhancer
     methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
+    code = _sha1(classical.__file__, __file__)
+    identities = {name: f'{name} @ {code}' for name in methods}
     for spec in args.model:
         name, sep, path = spec.partition('=')
         if not sep or not osp.isfile(path):
@@ -128,7 +143,24 @@ def restorers(args):
         if enhancer.scale != args.scale:
             raise SystemExit(f'error: --model {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
         methods[name] = enhancer.enhance
-    return methods
+        identities[name] = f'checkpoint {_sha1(path)} @ {_sha1(__file__)}'
+    return methods, identities
+
+
+class ScoreCache:
+    """Scores by (data, method identity) in a JSON file, written after every new entry."""
+
+    def __init__(self, path):
+        self.path = path
+        self.entries = json.load(open(path)) if osp.isfile(path) else {}
+
+    def get(self, key, compute):
+        if key not in self.entries:
+            self.entries[key] = compute()
+            with open(self.path + '.tmp', 'w') as f:
+                json.dump(self.entries, f)
+            os.replace(self.path + '.tmp', self.path)
+        return self.entries[key]
 
 
 def synthesise(args, work):
@@ -144,19 +176,21 @@ def synthesise(args, work):
     return pairs
 
 
-def evaluate_pairs(restore, pair_dir, scale, niqe, keep=None):
-    """Per-image scores of one method on a pair folder, averaged; ``keep`` collects (lq, out, gt) by key."""
+def read_pair(pair_dir, scale, file_name):
     from trico_basicsr.data.image_io import read_image
+    return (read_image(osp.join(pair_dir, f'lq_x{scale}', file_name)),
+            read_image(osp.join(pair_dir, 'gt', file_name)))
+
+
+def evaluate_pairs(restore, pair_dir, scale, niqe):
+    """Per-image scores of one method on a pair folder, averaged over the images."""
     per_image, out_grey, gt_grey = [], [], []
     for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
-        gt = read_image(osp.join(pair_dir, 'gt', file_name))
-        lq = read_image(osp.join(pair_dir, f'lq_x{scale}', file_name))
+        lq, gt = read_pair(pair_dir, scale, file_name)
         out = restore(lq)
         per_image.append(full_reference_scores(out, gt, scale, niqe))
         out_grey.append(grey(out))
         gt_grey.append(grey(gt))
-        if keep is not None and file_name in keep:
-            keep[file_name] = (lq, out, gt)
     scores = {k: float(np.mean([s[k] for s in per_image])) for k in per_image[0]}
     scores['bright_corr'] = float(np.corrcoef(out_grey, gt_grey)[0, 1])
     return scores
@@ -172,18 +206,20 @@ def real_photos(folder):
     return sorted(files)
 
 
-def evaluate_real(methods, files, scale):
+def real_input(path, scale):
+    """A real photo area-downsampled by ``scale`` (so the output has the photo's size)."""
     from trico_basicsr.data.coupled_degradation import downsample, mod_crop
     from trico_basicsr.data.image_io import read_image
-    sums, examples = {m: [] for m in methods}, {}
+    return downsample(mod_crop(read_image(path), scale), scale, 'area')
+
+
+def evaluate_real(restore, files, scale):
+    """Mean no-reference scores of one method over the real photos."""
+    scores = []
     for path in files:
-        lq = downsample(mod_crop(read_image(path), scale), scale, 'area')
-        for method, restore in methods.items():
-            out = restore(lq)
-            sums[method].append(real_photo_scores(out, lq, scale))
-            examples.setdefault(path, {'input': lq})[method] = out
-    means = {m: {k: float(np.mean([s[k] for s in scores])) for k in scores[0]} for m, scores in sums.items()}
-    return means, examples
+        lq = real_input(path, scale)
+        scores.append(real_photo_scores(restore(lq), lq, scale))
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
 # ------------------------------------------------------------------------------------------------ reports
@@ -257,8 +293,9 @@ def main(argv=None):
     start = time.time()
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
     os.makedirs(args.out, exist_ok=True)
-    methods = restorers(args)
+    methods, identities = restorers(args)
     pairs = synthesise(args, work)
+    cache = ScoreCache(osp.join(work, 'scores.json'))
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale, 'seed': args.seed,
                'heldout': list(HELDOUT_FAMILIES), 'niqe': not args.skip_niqe, 'synthetic': {},
                'models': dict(spec.partition('=')[::2] for spec in args.model),
@@ -272,20 +309,31 @@ def main(argv=None):
             show = family in HELDOUT_FAMILIES and test_set == osp.basename(osp.normpath(args.test_hr[0]))
             results['synthetic'][key] = {}
             row = {'_name': family}
+            if show:
+                row['input'], row['ground truth'] = read_pair(pair_dir, args.scale, first)
             for method, restore in methods.items():
                 print(f'{key}: {method}', flush=True)
-                keep = {first: None} if show else None
-                results['synthetic'][key][method] = evaluate_pairs(restore, pair_dir, args.scale,
-                                                                   not args.skip_niqe, keep)
+                data = f'{key} x{args.scale} seed {args.seed} niqe {not args.skip_niqe}'
+                results['synthetic'][key][method] = cache.get(
+                    f'{data} | {identities[method]}',
+                    lambda: evaluate_pairs(restore, pair_dir, args.scale, not args.skip_niqe))
                 if show:
-                    row['input'], row[method], row['ground truth'] = keep[first]
+                    row[method] = restore(row['input'])
             if show:
                 grid_rows.append(row)
         if args.real:
             files = real_photos(args.real)
-            scores, examples = evaluate_real(methods, files, args.scale)
+            scores = {}
+            for method, restore in methods.items():
+                print(f'real photos: {method}', flush=True)
+                scores[method] = cache.get(f'real {args.real} ({len(files)}) x{args.scale} | {identities[method]}',
+                                           lambda: evaluate_real(restore, files, args.scale))
             results['real'] = {'folder': args.real, 'count': len(files), 'scores': scores}
-            night = sorted(examples.values(), key=lambda e: grey(e['input']))[:3]  # the darkest photos
+            darkest = sorted(files, key=lambda p: grey(real_input(p, args.scale)))[:3]  # night scenes
+            night = []
+            for path in darkest:
+                lq = real_input(path, args.scale)
+                night.append({'input': lq, **{method: restore(lq) for method, restore in methods.items()}})
             save_panels(night, ['input'] + list(methods), osp.join(args.out, 'night.png'))
     results['seconds'] = time.time() - start
     if grid_rows:
