@@ -133,7 +133,7 @@ def restorers(args):
     from trico_basicsr.utils.inference import TriCoEnhancer
     methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
-    code = _sha1(classical.__file__, __file__)
+    code = hashlib.sha1((_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
     identities = {name: f'{name} @ {code}' for name in methods}
     for spec in args.model:
         name, sep, path = spec.partition('=')
@@ -143,7 +143,7 @@ def restorers(args):
         if enhancer.scale != args.scale:
             raise SystemExit(f'error: --model {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
         methods[name] = enhancer.enhance
-        identities[name] = f'checkpoint {_sha1(path)} @ {_sha1(__file__)}'
+        identities[name] = f'checkpoint {_sha1(path)} @ {SCORING_CODE}'
     return methods, identities
 
 
@@ -153,9 +153,13 @@ class ScoreCache:
     def __init__(self, path):
         self.path = path
         self.entries = json.load(open(path)) if osp.isfile(path) else {}
+        self.hits = self.misses = 0
 
     def get(self, key, compute):
-        if key not in self.entries:
+        if key in self.entries:
+            self.hits += 1
+        else:
+            self.misses += 1
             self.entries[key] = compute()
             with open(self.path + '.tmp', 'w') as f:
                 json.dump(self.entries, f)
@@ -239,7 +243,10 @@ def table(rows, metrics):
 def markdown(results):
     lines = [f"# Cross-pipeline benchmark, x{results['scale']}", '',
              f"Command: `{' '.join(results['command'])}` ({results['date']}, {results['seconds']:.0f} s on "
-             f"{results['device']}). Families and their parameters: `trico_basicsr/data/coupled_degradation.py`; "
+             f"{results['device']}; {results['cached_scores']['from_cache']} of "
+             f"{sum(results['cached_scores'].values())} method-by-set scores from the score cache of earlier "
+             'runs, which this time does not include). Families and their parameters: '
+             "`trico_basicsr/data/coupled_degradation.py`; "
              f"held out of every training mix: {', '.join(results['heldout'])}. Brightness errors in 8-bit grey "
              'levels (> 0: too bright); `PSNR_matched` after one global gain matches the mean luminance; '
              '`bright_corr`: correlation over the images of output and ground-truth mean grey.', '']
@@ -336,6 +343,7 @@ def main(argv=None):
                 night.append({'input': lq, **{method: restore(lq) for method, restore in methods.items()}})
             save_panels(night, ['input'] + list(methods), osp.join(args.out, 'night.png'))
     results['seconds'] = time.time() - start
+    results['cached_scores'] = {'from_cache': cache.hits, 'computed': cache.misses}
     if grid_rows:
         save_panels(grid_rows, ['input'] + list(methods) + ['ground truth'], osp.join(args.out, 'grid.png'))
     with open(osp.join(args.out, 'results.json'), 'w') as f:
@@ -344,6 +352,16 @@ def main(argv=None):
         f.write(markdown(results))
     print(markdown(results))
 
+
+def _scoring_code():
+    """What the scores depend on in this script (its scoring functions), for the cache's method identities."""
+    import inspect
+    functions = (grey, brightness_matched, full_reference_scores, niqe_score, chroma_cast, real_photo_scores,
+                 read_pair, evaluate_pairs, real_input, evaluate_real)
+    return hashlib.sha1(''.join(inspect.getsource(f) for f in functions).encode()).hexdigest()[:16]
+
+
+SCORING_CODE = _scoring_code()
 
 if __name__ == '__main__':
     main()
