@@ -262,8 +262,8 @@ def markdown(results):
     return '\n'.join(lines)
 
 
-def save_panels(rows, labels, path, input_gain=1.0):
-    """A grid with one row per example: input (nearest-neighbour, optionally brightened), each method."""
+def save_panels(rows, labels, path):
+    """A grid with one row per example: the input (nearest-neighbour upscaled), then each method."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -274,13 +274,12 @@ def save_panels(rows, labels, path, input_gain=1.0):
             img = row[label]
             if label == 'input':
                 factor = row[labels[1]].shape[0] // img.shape[0]
-                img = np.clip(img * input_gain, 0, 1).repeat(factor, axis=0).repeat(factor, axis=1)
+                img = img.repeat(factor, axis=0).repeat(factor, axis=1)
             axes[r][c].imshow(np.clip(img, 0, 1))
             axes[r][c].set_xticks([])
             axes[r][c].set_yticks([])
             if r == 0:
-                axes[r][c].set_title(label if label != 'input' else f'input (x{input_gain:g} for view)'
-                                     if input_gain != 1 else 'input', fontsize=7)
+                axes[r][c].set_title(label, fontsize=7)
         axes[r][0].set_ylabel(row.get('_name', ''), fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=80)

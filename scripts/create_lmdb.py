@@ -21,12 +21,11 @@ import cv2
 
 # isort: off
 import trico_basicsr  # noqa: F401  (first: makes basicsr importable on today's torchvision)
-from basicsr.utils import scandir
 from basicsr.utils.lmdb_util import LmdbMaker
 # isort: on
 from tqdm import tqdm
 
-from trico_basicsr.data.image_io import is_image_file
+from trico_basicsr.data.image_source import ImageSource
 
 
 def _read(path):
@@ -66,7 +65,8 @@ def folder_to_lmdb(folder, lmdb_path, compress_level=1, progress=True):
 
 
 def _keys(folder):
-    return [osp.splitext(name)[0] for name in sorted(name for name in scandir(folder) if is_image_file(name))]
+    source = ImageSource(folder, where='--folder')
+    return [source.key(i) for i in range(len(source))]
 
 
 def write_partial_lmdb(folder, lmdb_path, compress_level=1, progress=True):
@@ -75,16 +75,8 @@ def write_partial_lmdb(folder, lmdb_path, compress_level=1, progress=True):
         raise ValueError(f"{lmdb_path}: an LMDB path must end with '.lmdb'")
     if osp.exists(lmdb_path):
         raise FileExistsError(f'{lmdb_path} already exists')
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{folder}: no such folder')
-    names = sorted(name for name in scandir(folder) if is_image_file(name))
-    if not names:
-        raise ValueError(f'{folder}: no images to pack')
-    keys = [osp.splitext(name)[0] for name in names]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise ValueError(f"{folder}: several files share the key(s) {', '.join(duplicates)} "
-                         '(same name, other extension)')
+    source = ImageSource(folder, where='--folder')  # lists the images; two files sharing a key are an error
+    names, keys = source.names, [source.key(i) for i in range(len(source))]
     # Raw pixel bytes bound the PNG sizes; the margin covers LMDB's page overhead.
     raw = 0
     for name in names:

@@ -85,7 +85,8 @@ def unused_split_warning(opt, pgr_cfg):
     """A warning when ``upper_split`` holds images out of training but the upper level never trains, else None."""
     split = opt['datasets'].get('train', {}).get('upper_split')
     start = pgr_cfg.phases.trilevel_start
-    never = 'hyper' not in pgr_cfg.train_levels or start is None or start > opt['train']['total_iter']
+    from trico_basicsr.pgr.levels import UPPER
+    never = UPPER not in pgr_cfg.train_levels or start is None or start > opt['train']['total_iter']
     if split and never:
         return (f"datasets.train.upper_split holds {split.get('fraction')} of the training images out for the upper "
                 'level, but the upper level never trains (train.pgr.train_levels / phases.trilevel_start): '
