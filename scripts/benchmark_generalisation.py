@@ -17,6 +17,12 @@ Per family, test set and method (means over the images):
 - ``PSNR_matched``: PSNR after one global linear-light gain matches the output's mean luminance to the
   ground truth's, so tone and structure errors are seen apart from the global brightness error.
 
+Exposure fidelity: six photos of different brightness (bundled with scikit-image) darkened the same way
+(exposure 0.08 in linear light, no extra curve, Poisson-Gaussian noise); ``slope`` is the least-squares
+slope of the outputs' mean grey levels against the targets' (0: every photo lit the same; 1: the scene
+brightness kept), ``mean_abs_error`` their mean absolute difference (tests/test_exposure_fidelity.py
+holds the shipped weights to this check).
+
 On real dark photos (``--real``, no ground truth; each is area-downsampled by the scale first, so the
 output has the photo's size): NIQE, mean grey level, ``dark_lift`` (mean output grey of the pixels
 that are the darkest 10 % of the input: night skies should stay near black) and ``cast`` (mean
@@ -200,6 +206,32 @@ def evaluate_pairs(restore, pair_dir, scale, niqe):
     return scores
 
 
+TRACKING_PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry', 'camera')
+
+
+def tracking_photo(name, scale):
+    """scikit-image's photo ``name`` as RGB float, 48 * ``scale`` pixels square."""
+    from skimage import data as skdata
+    img = getattr(skdata, name)()
+    img = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+    size = 48 * scale
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def brightness_tracking(restore, scale):
+    """``{'slope', 'mean_abs_error'}`` of output vs target mean grey levels over the six tracking photos."""
+    from trico_basicsr.data.coupled_degradation import DegradationParams, degrade
+    darkening = DegradationParams(exposure=0.08, gamma=1.0, photons=3000.0, read_noise=0.001, blur_sigma=0.0,
+                                  jpeg_quality=0)
+    outputs, targets = [], []
+    for i, name in enumerate(TRACKING_PHOTOS):
+        gt = tracking_photo(name, scale)
+        outputs.append(grey(restore(degrade(gt, scale, darkening, np.random.default_rng(i)))))
+        targets.append(grey(gt))
+    return {'slope': float(np.polyfit(targets, outputs, 1)[0]),
+            'mean_abs_error': float(np.abs(np.subtract(outputs, targets)).mean())}
+
+
 def real_photos(folder):
     from trico_basicsr.data.image_io import is_image_file
     files = []
@@ -253,6 +285,12 @@ def markdown(results):
     metrics = list(FULL_REFERENCE) + ['bright_corr'] + (['NIQE'] if results['niqe'] else [])
     for key, rows in results['synthetic'].items():
         lines += [f'## {key}', ''] + table(rows, metrics) + ['']
+    if results.get('exposure_tracking'):
+        lines += ['## Exposure fidelity (six photos of different brightness, darkened alike)', '',
+                  '| method | slope of output vs target brightness ↑ | mean abs brightness error ↓ |', '|---|---|---|']
+        lines += [f"| {m} | {r['slope']:.2f} | {r['mean_abs_error']:.1f} |"
+                  for m, r in results['exposure_tracking'].items()]
+        lines.append('')
     if results.get('real'):
         lines += [f"## Real dark photos ({results['real']['count']} from `{results['real']['folder']}`, "
                   f'area-downsampled x{results["scale"]} first)', '',
@@ -327,6 +365,8 @@ def main(argv=None):
                     row[method] = restore(row['input'])
             if show:
                 grid_rows.append(row)
+        results['exposure_tracking'] = {method: brightness_tracking(restore, args.scale)
+                                        for method, restore in methods.items()}
         if args.real:
             files = real_photos(args.real)
             scores = {}
