@@ -43,16 +43,20 @@ def uses_inheritance(path):
     return isinstance(raw, dict) and '_base_' in raw
 
 
+def set_option(opt, keys, value):
+    """Set the option at the colon path ``keys`` (``'train:total_iter'``) of ``opt`` to ``value``, in place."""
+    *parents, last = keys.split(':')
+    for key in parents:
+        opt = opt[key]
+    opt[last] = value
+
+
 def apply_force_yml(opt, entries):
     """Apply ``--force_yml`` entries (``train:total_iter=6``) to ``opt`` in place, as BasicSR does."""
     from basicsr.utils.options import _postprocess_yml_value
     for entry in entries or ():
         keys, value = (part.strip() for part in entry.split('=', 1))
-        node = opt
-        *parents, last = keys.split(':')
-        for key in parents:
-            node = node[key]
-        node[last] = _postprocess_yml_value(value)
+        set_option(opt, keys, _postprocess_yml_value(value))
     return opt
 
 
@@ -81,11 +85,7 @@ def load_training_options(path, root, **changes):
     """
     opt = read_options(path)
     for keys, value in changes.items():
-        node = opt
-        *parents, last = keys.split(':')
-        for key in parents:
-            node = node[key]
-        node[last] = copy.deepcopy(value)
+        set_option(opt, keys, copy.deepcopy(value))
     opt.update(dist=False, rank=0, world_size=1, is_train=True, auto_resume=False, root_path=root)
     if opt.get('num_gpu') == 'auto':
         import torch
