@@ -51,3 +51,20 @@ def test_tiles_use_the_whole_image_statistics(checkpoint, monkeypatch):
     monkeypatch.setattr(TriCoEnhancer, '_whole_image_inputs', lambda self, x: {})
     per_tile = TriCoEnhancer(checkpoint, tile=32, tile_pad=24).enhance(img)
     assert np.abs(per_tile - whole).max() > 5.0 / 255
+
+
+def test_a_cascade_with_a_global_illumination_net_also_tiles_with_whole_image_statistics(tmp_path):
+    torch.manual_seed(1)
+    opt = {'type': 'TwoLevelCascade', 'illum': {'type': 'IllumNet', 'num_feat': 8, 'num_block': 1,
+                                                'global_exposure': True},
+           'sr': {'type': 'MSRResNet', 'num_feat': 8, 'num_block': 1, 'upscale': 4}}
+    net = build_network(dict(opt))
+    with torch.no_grad():
+        net.illum.global_exposure['log_gain'].weight.normal_(0, 0.5)
+    path = str(tmp_path / 'cascade.pth')
+    torch.save({'params': net.state_dict(), 'network_g': opt, 'scale': 4}, path)
+    rng = np.random.default_rng(0)
+    img = (rng.random((48, 64, 3)) * np.linspace(0.02, 0.4, 64)[None, :, None]).astype(np.float32)
+    whole = TriCoEnhancer(path).enhance(img)
+    tiled = TriCoEnhancer(path, tile=24, tile_pad=16).enhance(img)
+    assert net.uses_global_statistics and np.abs(tiled - whole).max() < 1.0 / 255

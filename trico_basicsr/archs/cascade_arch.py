@@ -26,7 +26,17 @@ class TwoLevelCascade(nn.Module):
         self.sr = build_network(dict(sr))
         self.tile_alignment = joint_tile_alignment(self.illum, self.sr)
 
-    def forward(self, x, return_intermediates=False):
-        lit, illum = split_illumination(self.illum(x))
+    @property
+    def uses_global_statistics(self):
+        """True when the middle level uses whole-image statistics (an IllumNet with ``global_exposure``)."""
+        return getattr(self.illum, 'uses_global_statistics', False)
+
+    def exposure_stats(self, x):
+        """The middle level's whole-image statistics, for tiles of ``x`` (see :class:`IllumNet`)."""
+        return self.illum.exposure_stats(x)
+
+    def forward(self, x, return_intermediates=False, exposure_stats=None):
+        middle = self.illum(x) if exposure_stats is None else self.illum(x, exposure_stats)
+        lit, illum = split_illumination(middle)
         out = run_lower_level(self.sr, lit, illum)
         return {'sr': out, 'lit': lit, 'illum': illum} if return_intermediates else out

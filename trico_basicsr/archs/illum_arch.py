@@ -78,6 +78,11 @@ class IllumNet(nn.Module):
                 nn.init.zeros_(self.global_exposure[head].weight)
                 nn.init.zeros_(self.global_exposure[head].bias)
 
+    @property
+    def uses_global_statistics(self):
+        """True when the output depends on whole-image statistics (tiles then need :meth:`exposure_stats`)."""
+        return self.global_exposure is not None
+
     def exposure_stats(self, x):
         """Whole-image brightness statistics, (N, NUM_STATS): quantiles of ``log(max channel)`` and log colour balance.
 

@@ -50,7 +50,7 @@ class TriCoNet(nn.Module):
     @property
     def uses_global_statistics(self):
         """True when the output depends on whole-image statistics (tiles then need :meth:`exposure_stats`)."""
-        return self.illum.global_exposure is not None
+        return self.illum.uses_global_statistics
 
     def exposure_stats(self, x):
         """Whole-image statistics the illumination level uses, (N, IllumNet.NUM_STATS)."""
