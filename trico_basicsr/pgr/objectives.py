@@ -19,7 +19,7 @@ from .algorithm import FirstOrder, Objectives
 from .config import to_dict
 from .hyper import HyperVariables
 from .levels import LOWER, MIDDLE, NETWORK_LEVELS, UPPER
-from .response import _regroup
+from .response import regroup
 from .terms import LossTerms
 
 
@@ -159,7 +159,7 @@ def first_order(nets, terms, batch, trained, variables):
     targets = [t for level in trained for t in leaves[level]]
     grads = torch.autograd.grad(total, targets, allow_unused=True)
     values = {key: value.detach() for key, value in r.items()}
-    return FirstOrder(_regroup(grads, targets, trained, leaves), values)
+    return FirstOrder(regroup(grads, targets, trained, leaves), values)
 
 
 def make_objectives(nets, terms, batch, upper_batch=None):

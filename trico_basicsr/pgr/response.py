@@ -58,10 +58,12 @@ def value_and_gradients(fn, variables, wrt):
     targets = [t for name in wrt for t in leaves[name]]
     value = fn(leaves)
     grads = torch.autograd.grad(value, targets, allow_unused=True) if value.requires_grad else [None] * len(targets)
-    return value.detach(), _regroup(grads, targets, wrt, leaves)
+    return value.detach(), regroup(grads, targets, wrt, leaves)
 
 
-def _regroup(flat, targets, wrt, leaves):
+def regroup(flat, targets, wrt, leaves):
+    """Flat gradients of ``targets`` (the leaves of the groups in ``wrt``, in order) as ``{group: [grad, ...]}``,
+    detached, with zeros where a leaf got no gradient."""
     flat = [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(flat, targets)]
     out, start = {}, 0
     for name in wrt:
@@ -92,7 +94,7 @@ def mixed_second_derivative(fn, variables, along, direction, wrt, mode='finite_d
         targets = [t for name in wrt for t in leaves[name]]
         flat = torch.autograd.grad(dot, targets, allow_unused=True) if torch.is_tensor(dot) and dot.requires_grad \
             else [None] * len(targets)
-        return _regroup(flat, targets, wrt, leaves)
+        return regroup(flat, targets, wrt, leaves)
     if mode not in HVP_MODES:
         raise ValueError(f"hvp mode '{mode}' is unknown; choose one of {HVP_MODES}")
     norm = float(flat_norm(direction))
