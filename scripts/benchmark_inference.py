@@ -5,7 +5,8 @@
 Times one forward pass producing a 1024x1024 output (256x256 input at x4, 512x512 at x2) for the
 shipped and full-size TriCo configurations and, in the same run, BasicSR's stock ``MSRResNet`` x4
 (64 channels, 16 blocks) as the reference (median of ``--repeats`` runs after a warm-up, fp32, the
-threads torch uses here), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
+threads torch uses here), in both memory layouts (NCHW, and channels_last, which ``TriCoEnhancer``
+uses by default), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
 inference with the shipped weights on a real dark photo (or a synthetic one when none is given).
 Writes ``OUT.json`` and ``OUT.md``.
 """
@@ -26,8 +27,12 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 REFERENCE = 'MSRResNet x4 (BasicSR, stock)'
 
 
-def time_forward(net, size, repeats):
-    x = torch.rand(1, 3, size, size) * 0.1
+LAYOUTS = {'NCHW': torch.contiguous_format, 'channels_last': torch.channels_last}
+
+
+def time_forward(net, size, repeats, layout=torch.contiguous_format):
+    x = (torch.rand(1, 3, size, size) * 0.1).to(memory_format=layout)
+    net = net.to(memory_format=layout)
     with torch.no_grad():
         net(x)  # warm-up
         times = []
@@ -66,10 +71,10 @@ def main(argv=None):
     for path, network in networks.items():
         net = build_network(dict(network)).eval()
         scale = network['upscale']
-        seconds = time_forward(net, 1024 // scale, args.repeats)
+        seconds = {name: time_forward(net, 1024 // scale, args.repeats, layout) for name, layout in LAYOUTS.items()}
         results['timings'][path] = {'scale': scale, 'input': f'{1024 // scale}x{1024 // scale}',
                                     'output_megapixels': 1024 * 1024 / 1e6, 'seconds': seconds}
-        print(f'{path}: {seconds:.2f} s for a 1024x1024 output', flush=True)
+        print(f'{path}: {seconds} s for a 1024x1024 output', flush=True)
 
     if osp.isfile(args.weights):
         img = read_image(args.image) if args.image else \
@@ -85,12 +90,15 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     lines = ['# CPU inference', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
              f"-- torch {results['torch']}, {results['threads']} threads, fp32, median of {args.repeats}.", '',
-             '| configuration | scale | input | seconds per 1-megapixel output | x MSRResNet |',
-             '|---|---|---|---|---|']
+             'Seconds per 1-megapixel output; "x MSRResNet" divides by the reference in the same layout, '
+             'measured in the same run. `scripts/enhance.py` (`TriCoEnhancer`) runs channels_last.', '',
+             '| configuration | scale | input | NCHW s/MP | channels_last s/MP | x MSRResNet (NCHW) '
+             '| x MSRResNet (channels_last) |', '|---|---|---|---|---|---|---|']
     reference = results['timings'][REFERENCE]['seconds']
     for path, r in results['timings'].items():
-        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {r['seconds']:.2f} "
-                     f"| {r['seconds'] / reference:.2f} |")
+        t = r['seconds']
+        lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {t['NCHW']:.2f} | {t['channels_last']:.2f} "
+                     f"| {t['NCHW'] / reference['NCHW']:.2f} | {t['channels_last'] / reference['channels_last']:.2f} |")
     if 'tiling' in results:
         t = results['tiling']
         lines += ['', f"Tiled ({t['tile']} px tiles, {t['tile_pad']} px padding) vs whole-image inference with "

@@ -7,8 +7,9 @@
 ``TriLevelModel.optimize_parameters`` on the same batch: a warm-up iteration, a cooperative iteration
 without and with the middle level's response, and a tri-level iteration with the hypergradient.
 "cycle average" runs ``upper_interval`` consecutive tri-level iterations (responses every
-``middle_interval``, one hypergradient) -- the figure the design targets at <= 1.5x plain.
-Medians of ``--repeats`` measurements. Writes ``OUT.json`` and ``OUT.md``.
+``middle_interval``, one hypergradient) -- the figure the design targets at <= 1.3x plain.
+Medians of ``--repeats`` measurements (cycles included), CUDA synchronised before and after each.
+Writes ``OUT.json`` and ``OUT.md``.
 """
 import argparse
 import json
@@ -38,14 +39,28 @@ def fixed_batch(model, count):
     return default_collate([dataset[(i % len(dataset), (0, 0, 0, i))] for i in range(count)])
 
 
+def synchronize():
+    """Wait for queued CUDA work, so a timer measures the work and not only its launch."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(fn, repeats):
     fn()  # warm-up
     times = []
     for _ in range(repeats):
+        synchronize()
         start = time.perf_counter()
         fn()
+        synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def device_name():
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return f'CPU, {torch.get_num_threads()} threads'
 
 
 def main(argv=None):
@@ -61,7 +76,8 @@ def main(argv=None):
     import trico_basicsr  # noqa: F401
     from trico_basicsr.pgr.objectives import evaluate
     root = tempfile.mkdtemp()
-    results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'modes': {}}
+    results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'device': device_name(),
+               'torch': torch.__version__, 'modes': {}}
     settings = []
     for mode in args.hvp:
         for intervals in args.intervals:
@@ -103,7 +119,7 @@ def main(argv=None):
             for it in range(first_tri + 1, first_tri + t_u + 1):
                 model.optimize_parameters(it)
 
-        rows[f'PGR tri-level cycle average ({t_u} iterations)'] = timed(cycle, max(1, args.repeats // 2)) / t_u
+        rows[f'PGR tri-level cycle average ({t_u} iterations)'] = timed(cycle, args.repeats) / t_u
         plain = rows['plain joint (fixed weights)']
         results['modes'][f'{mode}, T_M={t_m}, T_U={t_u}'] = {'hvp': mode,
             'middle_interval': t_m, 'upper_interval': t_u,
@@ -114,7 +130,7 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     lines = ['# PGR cost per iteration', '',
              f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
-             f"`{results['options']}`, {results['threads']} CPU threads, median of {args.repeats}.", '']
+             f"`{results['options']}`, {results['device']}, torch {results['torch']}, median of {args.repeats}.", '']
     for mode, data in results['modes'].items():
         lines += [f"## hvp: {data['hvp']}, middle_interval {data['middle_interval']}, "
                   f"upper_interval {data['upper_interval']}",

@@ -16,13 +16,15 @@ from trico_basicsr.pgr import objectives
 from trico_basicsr.pgr.algorithm import PhasedGradientResponse
 from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
-from trico_basicsr.pgr.levels import LEVELS, UPPER
+from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
+from trico_basicsr.pgr.precision import Precision
 from trico_basicsr.utils.atomic import atomic_torch_save
+from trico_basicsr.utils.loss_window import LossWindow
 from trico_basicsr.utils.option_check import check_arch_options, check_keys
 from trico_basicsr.utils.plot import plot_hyper_trajectories
 
 TRAIN_KEYS = ('total_iter', 'warmup_iter', 'ema_decay', 'pgr', 'scheduler', 'optim_sr', 'optim_illum', 'optim_hyper',
-              'scheduler_sr', 'scheduler_illum', 'scheduler_hyper')
+              'scheduler_sr', 'scheduler_illum', 'scheduler_hyper', 'amp', 'channels_last')
 OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
 
 
@@ -36,12 +38,15 @@ class TriLevelModel(SRModel):
     as two: the whole net is the lower level and lambda weighs its candidate losses.
 
     Options (``train``): ``optim_sr``, ``optim_illum``, ``optim_hyper`` (type Adam | AdamW | SGD + args),
-    ``scheduler`` (shared) or ``scheduler_<level>``, ``total_iter``, ``warmup_iter``, ``ema_decay``, and
-    ``pgr`` (see ``trico_basicsr/pgr/config.py`` and ``docs/pgr.md``).
+    ``scheduler`` (shared) or ``scheduler_<level>``, ``total_iter``, ``warmup_iter``, ``ema_decay``,
+    ``pgr`` (see ``trico_basicsr/pgr/config.py`` and ``docs/pgr.md``), ``amp`` (mixed precision of the
+    first-order pass, :mod:`trico_basicsr.pgr.precision`) and ``channels_last`` (bool: NHWC memory
+    layout for the network and its inputs).
 
-    Logged each iteration: ``l_sr`` (g), ``l_illum`` (f), ``l_upper`` (F, when computed),
-    ``l_<level>_<term>`` (term values), ``lambda_<level>_<term>`` (current weights), ``pgr_phase``
-    (0 warm-up, 1 cooperative, 2 tri-level) and ``skipped_updates`` (non-finite updates skipped).
+    Logged (means over the ``print_freq`` window, read only when printed): ``l_sr`` (g), ``l_illum``
+    (f), ``l_upper`` (F, when computed), ``l_<level>_<term>`` (term values), ``lambda_<level>_<term>``
+    (current weights), ``pgr_phase`` (0 warm-up, 1 cooperative, 2 tri-level), ``skipped_updates``
+    (non-finite updates skipped) and ``loss_scale`` (float16 AMP only).
     """
 
     def __init__(self, opt):
@@ -52,12 +57,17 @@ class TriLevelModel(SRModel):
     def model_to_device(self, net):
         """No DDP wrapper: PGR averages every gradient itself; ranks start from rank 0's weights."""
         net = net.to(self.device)
+        if self._channels_last():
+            net = net.to(memory_format=torch.channels_last)
         if self.opt['dist']:
             broadcast_from_rank0(list(net.parameters()) + list(net.buffers()))
         elif self.opt['num_gpu'] > 1:
             get_root_logger().warning('TriLevelModel does not use DataParallel; '
                                       'launch one process per GPU with torchrun.')
         return net
+
+    def _channels_last(self):
+        return bool(self.opt.get('train', {}).get('channels_last', False)) and self.is_train
 
     # ------------------------------------------------------------------ set-up
     def init_training_settings(self):
@@ -71,6 +81,7 @@ class TriLevelModel(SRModel):
         self.hyper = self.terms.hyper
         self.params = {**self.nets.parameters(), UPPER: self.hyper.logit_list()}
 
+        self.precision = Precision.from_options(train_opt.get('amp'))
         self.ema_decay = train_opt.get('ema_decay', 0)
         if self.ema_decay > 0:
             self.net_g_ema = build_network(self.opt['network_g']).to(self.device)
@@ -85,6 +96,7 @@ class TriLevelModel(SRModel):
         if warning:
             get_root_logger().warning(warning)
         self.hyper_history = [(0, self.hyper.named_weights())]
+        self.loss_window, self._phase = LossWindow(), 0.0
         self.setup_optimizers()
         self.setup_schedulers()
 
@@ -137,10 +149,11 @@ class TriLevelModel(SRModel):
 
     # ------------------------------------------------------------------ data
     def feed_data(self, data):
-        self.lq = data['lq'].to(self.device)
+        layout = torch.channels_last if self._channels_last() else torch.contiguous_format
+        self.lq = data['lq'].to(self.device, memory_format=layout)
         if 'gt' in data:
-            self.gt = data['gt'].to(self.device)
-        self.gt_lr = data['gt_lr'].to(self.device) if 'gt_lr' in data else None
+            self.gt = data['gt'].to(self.device, memory_format=layout)
+        self.gt_lr = data['gt_lr'].to(self.device, memory_format=layout) if 'gt_lr' in data else None
 
     # ------------------------------------------------------------------ objectives
     def _batch(self):
@@ -156,11 +169,12 @@ class TriLevelModel(SRModel):
                 self.pgr.upper_step_due(current_iter, self.params):
             drawn = self.upper_stream.next_batch()
             upper_batch = {k: v.to(self.device) for k, v in drawn.items() if torch.is_tensor(v)}
-        return objectives.make_objectives(self.nets, self.terms, self._batch(), upper_batch)
+        return objectives.make_objectives(self.nets, self.terms, self._batch(), upper_batch, self.precision)
 
     # ------------------------------------------------------------------ training step
     def _apply(self, level, grads):
-        if not all(torch.isfinite(g).all() for g in grads):
+        # One host-device synchronisation per update: the norm of a gradient holding NaN or inf is not finite.
+        if not bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()):
             self.skipped_updates[level] += 1
             self.consecutive_skips[level] += 1
             get_root_logger().warning(f'PGR: non-finite {level} gradient, update skipped '
@@ -172,7 +186,7 @@ class TriLevelModel(SRModel):
         optimizer = self.level_optimizers[level]
         optimizer.zero_grad(set_to_none=True)
         for param, grad in zip(self.params[level], grads):
-            param.grad = grad.detach().clone().view_as(param)
+            param.grad = grad.detach().view_as(param)  # fresh tensors each iteration: no copy needed
         optimizer.step()
         if level == UPPER:
             self.hyper_history.append((self._current_iter, self.hyper.named_weights()))
@@ -190,26 +204,55 @@ class TriLevelModel(SRModel):
 
     def optimize_parameters(self, current_iter):
         self._current_iter = current_iter
+        skipped_before = self._first_order_skips()
         stats = self.pgr.iteration(current_iter, self.params, self._objectives(current_iter), self._apply)
-        self.log_dict = self._log(stats)
+        if self.precision.loss_scale != 1.0:
+            self.precision.scale.update(finite=self._first_order_skips() == skipped_before)
+        self.loss_window.add(self._losses(stats))
+        self._phase = stats['phase']
         if self.ema_decay > 0:
             self.model_ema(decay=self.ema_decay)
 
-    def _log(self, stats):
+    def _first_order_skips(self):
+        return sum(self.skipped_updates.get(level, 0) for level in (LOWER, MIDDLE))
+
+    def model_ema(self, decay=0.999):
+        """BasicSR's weight average (``ema = decay * ema + (1 - decay) * params``) in two fused list ops."""
+        params = list(self.get_bare_model(self.net_g).parameters())
+        averaged = list(self.net_g_ema.parameters())
+        with torch.no_grad():
+            torch._foreach_mul_(averaged, decay)
+            torch._foreach_add_(averaged, params, alpha=1 - decay)
+
+    def _losses(self, stats):
+        """This iteration's level values and terms, ``{name: 0-dim tensor}`` (still on the device)."""
         values = stats['values']
         losses = OrderedDict(l_sr=values['g'])
-        for name, value in zip(self.terms.lower.names, values['sr_values']):
-            losses[f'l_sr_{name}'] = value
+        losses.update((f'l_sr_{name}', v) for name, v in zip(self.terms.lower.names, values['sr_values']))
         if self.has_middle:
             losses['l_illum'] = values['f_direct'] + values['coupling_coeff'] * values['g']
-            for name, value in zip(self.terms.middle.names, values['illum_values']):
-                losses[f'l_illum_{name}'] = value
+            losses.update((f'l_illum_{name}', v) for name, v in zip(self.terms.middle.names, values['illum_values']))
         if stats['upper_value'] is not None:
             losses['l_upper'] = stats['upper_value']
-        log = self.reduce_loss_dict(losses)
-        log['pgr_phase'] = stats['phase']
+        return losses
+
+    @property
+    def log_dict(self):
+        """The values :meth:`get_current_log` would report now, without starting a new window."""
+        return self._log(reset=False)
+
+    def get_current_log(self):
+        """Mean of each logged loss over the iterations since the last call (read every ``print_freq``:
+        the only host-device synchronisation of the logging), the current lambda and counters."""
+        return self._log(reset=True)
+
+    def _log(self, reset):
+        log = self.loss_window.read(self.reduce_loss_dict, reset)
+        log['pgr_phase'] = self._phase
         log.update({f'lambda_{name}': w for name, w in self.hyper.named_weights().items()})
         log['skipped_updates'] = float(sum(self.skipped_updates.values()))
+        if self.precision.loss_scale != 1.0:
+            log['loss_scale'] = self.precision.loss_scale
         return log
 
     # ------------------------------------------------------------------ validation, saving, resuming
@@ -248,7 +291,7 @@ class TriLevelModel(SRModel):
     def _pgr_state(self):
         return {'hyper': {k: v.detach().cpu() for k, v in self.hyper.state_dict().items()},
                 'upper_stream': self.upper_stream.state_dict() if self.upper_stream is not None else None,
-                'skipped_updates': dict(self.skipped_updates),
+                'skipped_updates': dict(self.skipped_updates), 'loss_scale': self.precision.scale.state_dict(),
                 'hyper_history': [[it, dict(w)] for it, w in self.hyper_history]}
 
     def resume_training(self, resume_state):
@@ -260,4 +303,6 @@ class TriLevelModel(SRModel):
         if self.upper_stream is not None and state['upper_stream'] is not None:
             self.upper_stream.load_state_dict(state['upper_stream'])
         self.skipped_updates.update(state['skipped_updates'])
+        if 'loss_scale' in state:  # states written before AMP existed have none
+            self.precision.scale.load_state_dict(state['loss_scale'])
         self.hyper_history = [(it, dict(w)) for it, w in state['hyper_history']]

@@ -82,12 +82,18 @@ class LevelTerms:
         return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization).to(device))
 
 
-def forward(nets, variables, lq, couple_scale=None):
-    """Run the net with ``variables`` substituted: ``{'sr', 'lit', 'illum'}``.
+def forward(nets, variables, lq, couple_scale=None, precision=None):
+    """Run the net with ``variables`` substituted: ``{'sr', 'lit', 'illum'}``, float32 outputs.
 
     ``couple_scale`` scales the gradient that flows from the lower level back into the middle level
     (the fused first-order pass uses it to route ``grad_I f``'s coupling part, see docs/pgr.md).
+    ``precision`` (:class:`.precision.Precision`) runs the networks under autocast; the loss terms
+    always see float32.
     """
+    if precision is not None and precision.enabled:
+        with precision.autocast(lq.device):
+            out = forward(nets, variables, lq, couple_scale)
+        return {key: value.float() if value is not None else None for key, value in out.items()}
     sr_params = dict(zip(nets.names[LOWER], variables[LOWER]))
     if not nets.has_middle:
         return {'sr': functional_call(nets.modules[LOWER], sr_params, (lq,)), 'lit': None, 'illum': None}
@@ -102,7 +108,7 @@ def forward(nets, variables, lq, couple_scale=None):
     return {'sr': functional_call(sr_level, sr_params, args), 'lit': lit, 'illum': illum}
 
 
-def evaluate(nets, terms, variables, batch, couple_scale=None):
+def evaluate(nets, terms, variables, batch, couple_scale=None, precision=None):
     """Every level's loss on ``batch``.
 
     Returns:
@@ -110,7 +116,7 @@ def evaluate(nets, terms, variables, batch, couple_scale=None):
         ``f_direct`` (the weighted middle loss without its coupling term), ``coupling_coeff`` (the
         coupling term's weight: f = f_direct + coupling_coeff * g) and ``illum_values`` (its terms).
     """
-    out = forward(nets, variables, batch['lq'], couple_scale)
+    out = forward(nets, variables, batch['lq'], couple_scale, precision)
     tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
     weights = terms.hyper.weights_from(variables[UPPER])
     sr_values = terms.lower(tensors)
@@ -141,12 +147,14 @@ def upper_objective(nets, terms, upper_batch, variables):
     return terms.upper({**out, **upper_batch}).sum()
 
 
-def first_order(nets, terms, batch, trained, variables):
+def first_order(nets, terms, batch, trained, variables, precision=None):
     """``grad_S g`` and ``grad_I f`` from one forward and one backward, and the level values for logging.
 
     The coupling part of ``grad_I f`` (``coupling_coeff * grad_I g``) reaches theta_I through the
     lower level: scaling that gradient by ``coupling_coeff`` on its way back routes both gradients
     through a single backward of ``g + f_direct`` (docs/pgr.md, "fused first-order pass").
+    With ``precision`` (:mod:`.precision`) the networks run under autocast; with float16 the loss is
+    multiplied by the loss scale before backward and the gradients divided by it after (in float32).
     """
     leaves = {k: [t.detach().requires_grad_(k in trained) for t in v] for k, v in variables.items()}
     coeff = None
@@ -154,19 +162,23 @@ def first_order(nets, terms, batch, trained, variables):
         with torch.no_grad():
             illum_weights = terms.hyper.weights_from(leaves[UPPER])[MIDDLE]
             coeff = (illum_weights * terms.middle.coupling_weights().to(illum_weights)).sum()
-    r = evaluate(nets, terms, leaves, batch, couple_scale=coeff)
+    r = evaluate(nets, terms, leaves, batch, couple_scale=coeff, precision=precision)
     total = r['g'] + (r['f_direct'] if nets.has_middle else 0)
     targets = [t for level in trained for t in leaves[level]]
-    grads = torch.autograd.grad(total, targets, allow_unused=True)
+    scale = precision.loss_scale if precision is not None else 1.0
+    grads = torch.autograd.grad(total * scale if scale != 1.0 else total, targets, allow_unused=True)
+    if scale != 1.0:
+        grads = [g.float() / scale if g is not None else None for g in grads]
     values = {key: value.detach() for key, value in r.items()}
     return FirstOrder(regroup(grads, targets, trained, leaves), values)
 
 
-def make_objectives(nets, terms, batch, upper_batch=None):
-    """This iteration's :class:`Objectives`: g, f, F (when ``upper_batch`` is given) and the fused pass."""
+def make_objectives(nets, terms, batch, upper_batch=None, precision=None):
+    """This iteration's :class:`Objectives`: g, f, F (when ``upper_batch`` is given) and the fused pass
+    (in ``precision``, :mod:`.precision`; the other objectives are float32)."""
     trained = [level for level in (LOWER, MIDDLE) if level in nets.modules]
     return Objectives(
         lower=functools.partial(lower_objective, nets, terms, batch),
         middle=functools.partial(middle_objective, nets, terms, batch) if nets.has_middle else None,
         upper=functools.partial(upper_objective, nets, terms, upper_batch) if upper_batch is not None else None,
-        first_order=functools.partial(first_order, nets, terms, batch, trained))
+        first_order=functools.partial(first_order, nets, terms, batch, trained, precision=precision))

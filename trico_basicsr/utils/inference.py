@@ -50,11 +50,17 @@ class TriCoEnhancer:
         half (bool): fp16 on CUDA (ignored, with a warning, on CPU). Default: False.
         device (str | None): 'cuda', 'cpu' or None (CUDA when available). Default: None.
         network_opt (dict | None): Network options for checkpoints that do not carry them.
+        channels_last (bool): Run the net in NHWC memory layout, which oneDNN's CPU convolutions (and
+            cuDNN's tensor-core ones) are fastest in: 1.6x faster on the shipped x4 weights on 2 CPU
+            cores (docs/benchmarks/inference.md). The results match NCHW to float rounding. Default: True.
     """
 
-    def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None):
+    def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None,
+                 channels_last=True):
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.net = self.net.to(memory_format=self.memory_format)
         self.tile, self.tile_pad = int(tile), int(tile_pad)
         self.alignment = getattr(self.net, 'tile_alignment', 1)
         self.half = bool(half) and self.device.type == 'cuda'
@@ -65,7 +71,7 @@ class TriCoEnhancer:
 
     @torch.no_grad()
     def _run(self, x, **extra):
-        x = x.to(self.device)
+        x = x.to(self.device, memory_format=self.memory_format)
         out = self.net(x.half() if self.half else x, **extra)
         return out.float().clamp(0, 1)
 
@@ -80,7 +86,7 @@ class TriCoEnhancer:
     def enhance_tensor(self, x):
         """(1, 3, H, W) in [0, 1] -> (1, 3, sH, sW) in [0, 1]."""
         if self.tile <= 0 or (x.shape[2] <= self.tile and x.shape[3] <= self.tile):
-            return self._run(x).cpu()
+                return self._run(x).cpu().contiguous()
         return self._tiled(x)
 
     def _tiled(self, x):
