@@ -7,7 +7,8 @@
 ``TriLevelModel.optimize_parameters`` on the same batch: a warm-up iteration, a cooperative iteration
 without and with the middle level's response, and a tri-level iteration with the hypergradient.
 "cycle average" runs ``upper_interval`` consecutive tri-level iterations (responses every
-``middle_interval``, one hypergradient) -- the figure the design targets at <= 1.3x plain.
+``middle_interval``, one hypergradient) -- the figure the design targets at <= 1.3x plain; its ratio is
+the median over repeats of (cycle / plain steps timed just before it), robust to a drifting machine.
 Medians of ``--repeats`` measurements (cycles included), CUDA synchronised before and after each.
 Writes ``OUT.json`` and ``OUT.md``.
 """
@@ -45,8 +46,9 @@ def synchronize():
         torch.cuda.synchronize()
 
 
-def timed(fn, repeats):
-    fn()  # warm-up
+def timed(fn, repeats, warmup=True):
+    if warmup:
+        fn()
     times = []
     for _ in range(repeats):
         synchronize()
@@ -57,6 +59,36 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
+def paired(fn, reference, repeats, reference_steps=5):
+    """``(median seconds of fn, median of fn's seconds / the median of reference_steps reference steps
+    timed just before it)``: each ratio compares runs minutes apart at most, so a shared machine's
+    drifting speed cancels out of it."""
+    fn()  # warm-up
+    seconds, ratios = [], []
+    for _ in range(repeats):
+        before = timed(reference, reference_steps)
+        seconds.append(timed(fn, 1, warmup=False))
+        ratios.append(seconds[-1] / before)
+    return statistics.median(seconds), statistics.median(ratios)
+
+
+def network_overrides(args):
+    """Option changes that put ``--network``'s net and PGR settings on ``--options``' data."""
+    from trico_basicsr.utils.options import read_options
+    overrides = {}
+    if args.network:
+        other = read_options(args.network)
+        network = other['network_g']
+        if 'semantic_weights' in network:
+            network['semantic_weights'] = None  # random backbone weights: the same compute, no file needed
+        overrides.update({'network_g': network, 'scale': network['upscale'], 'train:pgr': other['train']['pgr']})
+    if args.gt_size:
+        overrides['datasets:train:gt_size'] = args.gt_size
+    if args.batch:
+        overrides['datasets:train:batch_size_per_gpu'] = args.batch
+    return overrides
+
+
 def device_name():
     if torch.cuda.is_available():
         return torch.cuda.get_device_name()
@@ -65,7 +97,12 @@ def device_name():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'))
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'),
+                        help='options whose data, PGR settings and (without --network) network are used')
+    parser.add_argument('--network', help="another options file whose network_g and train.pgr are timed on "
+                        "--options' data (e.g. options/trico_x4.yml, whose LMDBs need not exist)")
+    parser.add_argument('--gt-size', type=int, help="HR patch size (default: --options')")
+    parser.add_argument('--batch', type=int, help="batch size (default: --options')")
     parser.add_argument('--hvp', choices=('finite_difference', 'double_backward'), nargs='+',
                         default=['finite_difference', 'double_backward'])
     parser.add_argument('--intervals', nargs='+', default=['options'],
@@ -76,12 +113,13 @@ def main(argv=None):
     import trico_basicsr  # noqa: F401
     from trico_basicsr.pgr.objectives import evaluate
     root = tempfile.mkdtemp()
-    results = {'options': osp.relpath(args.options, ROOT), 'threads': torch.get_num_threads(), 'device': device_name(),
+    results = {'options': osp.relpath(args.options, ROOT), 'network': args.network and osp.relpath(args.network, ROOT),
+               'threads': torch.get_num_threads(), 'device': device_name(),
                'torch': torch.__version__, 'modes': {}}
     settings = []
     for mode in args.hvp:
         for intervals in args.intervals:
-            overrides = {'train:pgr:hvp': mode, 'train:ema_decay': 0}
+            overrides = {**network_overrides(args), 'train:pgr:hvp': mode, 'train:ema_decay': 0}
             if intervals != 'options':
                 middle, upper = (int(v) for v in intervals.split(','))
                 overrides.update({'train:pgr:middle_interval': middle, 'train:pgr:upper_interval': upper})
@@ -119,18 +157,24 @@ def main(argv=None):
             for it in range(first_tri + 1, first_tri + t_u + 1):
                 model.optimize_parameters(it)
 
-        rows[f'PGR tri-level cycle average ({t_u} iterations)'] = timed(cycle, args.repeats) / t_u
+        cycle_name = f'PGR tri-level cycle average ({t_u} iterations)'
+        rows[cycle_name], cycle_ratio = paired(cycle, plain_joint, args.repeats)
+        rows[cycle_name] /= t_u
         plain = rows['plain joint (fixed weights)']
+        ratios = {name: s / plain for name, s in rows.items()}
+        ratios[cycle_name] = cycle_ratio / t_u
         results['modes'][f'{mode}, T_M={t_m}, T_U={t_u}'] = {'hvp': mode,
             'middle_interval': t_m, 'upper_interval': t_u,
-            'rows': {name: {'seconds': s, 'ratio_to_plain': s / plain} for name, s in rows.items()}}
+            'rows': {name: {'seconds': s, 'ratio_to_plain': ratios[name]} for name, s in rows.items()}}
         print(mode, {k: round(v / plain, 2) for k, v in rows.items()}, flush=True)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.json', 'w') as f:
         json.dump(results, f, indent=1)
+    network = f" with the network and PGR options of `{results['network']}`" if results['network'] else ''
     lines = ['# PGR cost per iteration', '',
              f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
-             f"`{results['options']}`, {results['device']}, torch {results['torch']}, median of {args.repeats}.", '']
+             f"`{results['options']}`{network}, {results['device']}, torch {results['torch']}, "
+             f'median of {args.repeats}.', '']
     for mode, data in results['modes'].items():
         lines += [f"## hvp: {data['hvp']}, middle_interval {data['middle_interval']}, "
                   f"upper_interval {data['upper_interval']}",

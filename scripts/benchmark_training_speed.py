@@ -13,8 +13,8 @@ pixels), medians of ``--repeats`` steps after ``--warmup`` steps, CUDA synchroni
   default loss term, in the warm-up phase (a first-order step with fixed loss weights), in float32,
   bf16/fp16 autocast (``train.amp``), channels_last (``train.channels_last``) and both.
 
-Also reported: the mean difference, in 8-bit grey levels, between the network's outputs under each
-AMP dtype and in float32 (same weights), and how many training images per second one data-loader
+Also reported: the mean difference, in 8-bit grey levels, between a trained checkpoint's outputs
+under each AMP dtype and in float32 (``--weights``), and how many training images per second one data-loader
 worker produces for the options' training dataset at this patch size (does ``num_worker_per_gpu`` keep
 up with the steps?). Random inputs; EMA off in both models. Writes ``OUT.json`` and ``OUT.md``.
 """
@@ -108,24 +108,25 @@ def trico_model(options, root, changes):
 
 
 def variants(device):
-    out = {'float32': {}, 'bf16 autocast': {'train:amp': {'dtype': 'bfloat16'}},
-           'channels_last': {'train:channels_last': True},
-           'bf16 autocast + channels_last': {'train:amp': {'dtype': 'bfloat16'}, 'train:channels_last': True}}
+    out = {'TriCo float32': {}, 'TriCo bf16 autocast': {'train:amp': {'dtype': 'bfloat16'}},
+           'TriCo channels_last': {'train:channels_last': True},
+           'TriCo bf16 autocast + channels_last': {'train:amp': {'dtype': 'bfloat16'}, 'train:channels_last': True}}
     if device.type == 'cuda':  # float16 kernels exist only on GPUs; on CPU they are emulated (10x slower)
-        out['fp16 autocast'] = {'train:amp': {'dtype': 'float16'}}
+        out['TriCo fp16 autocast'] = {'train:amp': {'dtype': 'float16'}}
+        out['TriCo fp16 autocast + channels_last'] = {'train:amp': {'dtype': 'float16'}, 'train:channels_last': True}
     return out
 
 
-def amp_output_difference(model, batch, dtype):
-    """Mean |output under autocast(dtype) - float32 output| of ``model.net_g`` in 8-bit grey levels."""
-    net = model.net_g
-    was_training = net.training
-    net.eval()
+def amp_output_difference(weights, device, dtype, size=128):
+    """Mean |output under autocast(dtype) - float32 output| of a trained checkpoint, in 8-bit grey levels,
+    on a dark (N, 3, size, size) input."""
+    from trico_basicsr.utils.inference import load_checkpoint_network
+    net, _ = load_checkpoint_network(weights, device=device)
+    lq = (torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0)) * 0.1).to(device)
     with torch.no_grad():
-        reference = net(batch['lq']).clamp(0, 1)
-        with torch.autocast(device_type=batch['lq'].device.type, dtype=dtype):
-            amp = net(batch['lq']).float().clamp(0, 1)
-    net.train(was_training)
+        reference = net(lq).clamp(0, 1)
+        with torch.autocast(device_type=device.type, dtype=dtype):
+            amp = net(lq).float().clamp(0, 1)
     return float((amp - reference).abs().mean() * 255)
 
 
@@ -170,11 +171,11 @@ def measure(args):
                    'output_megapixels_per_second': batch_size * args.gt_size**2 / 1e6 / seconds}
             results['rows'].append(row)
             print(row, flush=True)
-            if batch_size == args.batches[0] and name == 'float32':
-                for dtype_name, dtype in (('bfloat16', torch.bfloat16), ('float16', torch.float16)):
-                    if dtype is torch.float16 and device.type != 'cuda':
-                        continue
-                    results['amp_difference_8bit'][dtype_name] = amp_output_difference(model, batch, dtype)
+    for dtype_name, dtype in (('bfloat16', torch.bfloat16), ('float16', torch.float16)):
+        if dtype is torch.float16 and device.type != 'cuda':
+            continue
+        results['amp_difference_8bit'][dtype_name] = amp_output_difference(args.weights, device, dtype)
+    results['amp_weights'] = osp.relpath(args.weights, ROOT)
     results['loader'] = loader_images_per_second(args.loader_options, args.gt_size, args.loader_images)
     return results
 
@@ -194,7 +195,8 @@ def markdown(results, command):
                      f"{row['steps_per_second']:.2f} | {row['images_per_second']:.1f} | "
                      f"{row['seconds_per_step'] / reference['seconds_per_step']:.2f} | "
                      f"{row['images_per_second'] / smallest['images_per_second']:.2f} |")
-    lines += ['', 'Network output under autocast vs float32 (same weights), mean absolute difference: ' +
+    lines += ['', f"Output of `{results['amp_weights']}` under autocast vs float32 (same weights, dark 128 px "
+              'inputs), mean absolute difference: ' +
               ', '.join(f'{k} {v:.3f} grey levels' for k, v in results['amp_difference_8bit'].items()) + '.']
     loader = results['loader']
     if 'images_per_second' in loader:
@@ -211,6 +213,8 @@ def main(argv=None):
                         help='whose network_g is timed (default: the full-size TriCo x4)')
     parser.add_argument('--loader-options', default=osp.join(ROOT, 'options', 'trico_demo_bsd100_x4.yml'),
                         help='whose training dataset is timed per worker')
+    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'),
+                        help='trained checkpoint whose outputs compare AMP with float32')
     parser.add_argument('--gt-size', type=int, default=96, help='HR patch size (trico_x4.yml trains at 192)')
     parser.add_argument('--batches', type=int, nargs='+', default=[2, 8])
     parser.add_argument('--warmup', type=int, default=3)

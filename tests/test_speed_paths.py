@@ -195,3 +195,21 @@ def test_enhancer_in_channels_last_matches_nchw(tmp_path):
     plain = TriCoEnhancer(weights, device='cpu', channels_last=False).enhance(img)
     assert fast.shape == plain.shape == (160, 224, 3)
     assert np.abs(fast - plain).max() * 255 < 0.01
+
+
+def test_compiled_level_networks_train_like_eager_ones(root):
+    """train.compile: the same first-order step as eager execution (compiling takes a while on CPU)."""
+    runs = {}
+    for name, changes in {'eager': {}, 'compiled': {'train:compile': True}}.items():
+        torch.manual_seed(0)
+        model = build_tiny_model(root, **{'train:pgr:phases:cooperative_start': 100,
+                                          'train:pgr:phases:trilevel_start': 100, **changes})
+        model.feed_data(tiny_batch(model))
+        model.optimize_parameters(1)
+        runs[name] = [p.detach().clone() for level in ('sr', 'illum') for p in model.params[level]]
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(runs['eager'], runs['compiled']))
+
+
+def test_compile_refuses_double_backward(root):
+    with pytest.raises(ValueError, match='finite_difference'):
+        build_tiny_model(root, **{'train:compile': True, 'train:pgr:hvp': 'double_backward'})

@@ -24,7 +24,7 @@ from trico_basicsr.utils.option_check import check_arch_options, check_keys
 from trico_basicsr.utils.plot import plot_hyper_trajectories
 
 TRAIN_KEYS = ('total_iter', 'warmup_iter', 'ema_decay', 'pgr', 'scheduler', 'optim_sr', 'optim_illum', 'optim_hyper',
-              'scheduler_sr', 'scheduler_illum', 'scheduler_hyper', 'amp', 'channels_last')
+              'scheduler_sr', 'scheduler_illum', 'scheduler_hyper', 'amp', 'channels_last', 'compile')
 OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
 
 
@@ -40,8 +40,10 @@ class TriLevelModel(SRModel):
     Options (``train``): ``optim_sr``, ``optim_illum``, ``optim_hyper`` (type Adam | AdamW | SGD + args),
     ``scheduler`` (shared) or ``scheduler_<level>``, ``total_iter``, ``warmup_iter``, ``ema_decay``,
     ``pgr`` (see ``trico_basicsr/pgr/config.py`` and ``docs/pgr.md``), ``amp`` (mixed precision of the
-    first-order pass, :mod:`trico_basicsr.pgr.precision`) and ``channels_last`` (bool: NHWC memory
-    layout for the network and its inputs).
+    first-order pass, :mod:`trico_basicsr.pgr.precision`), ``channels_last`` (bool: NHWC memory
+    layout for the network and its inputs) and ``compile`` (false, true, or ``torch.compile`` keyword
+    arguments such as ``{mode: max-autotune-no-cudagraphs}``: compiles the level networks in place;
+    the first iteration of each kind then takes minutes; finite-difference HVPs only).
 
     Logged (means over the ``print_freq`` window, read only when printed): ``l_sr`` (g), ``l_illum``
     (f), ``l_upper`` (F, when computed), ``l_<level>_<term>`` (term values), ``lambda_<level>_<term>``
@@ -88,6 +90,7 @@ class TriLevelModel(SRModel):
             self._init_ema()
             self.net_g_ema.eval()
 
+        self._compile_levels(train_opt.get('compile', False))
         self.pgr = PhasedGradientResponse(cfg)
         self.upper_stream = build_upper_stream(self.opt, cfg.upper_data) if UPPER in cfg.train_levels else None
         self.skipped_updates = {level: 0 for level in self.params}
@@ -99,6 +102,19 @@ class TriLevelModel(SRModel):
         self.loss_window, self._phase = LossWindow(), 0.0
         self.setup_optimizers()
         self.setup_schedulers()
+
+    def _compile_levels(self, option):
+        """``torch.compile`` each level network in place (parameter names, and so checkpoints, unchanged)."""
+        if not option:
+            return
+        kwargs = dict(option) if isinstance(option, dict) else {}
+        if option is not True and not isinstance(option, dict):
+            raise ValueError(f'train.compile: expected true, false or torch.compile arguments, got {option!r}')
+        if self.pgr_cfg.hvp == 'double_backward':
+            raise ValueError('train.compile needs train.pgr.hvp: finite_difference -- compiled graphs do not '
+                             'support the double backward the other mode takes')
+        for module in self.nets.modules.values():
+            module.compile(**kwargs)
 
     def _init_ema(self):
         """Start the weight average from the checkpoint's ``params_ema`` (a resume sets it), as SRModel does.

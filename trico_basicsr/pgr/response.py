@@ -102,9 +102,32 @@ def mixed_second_derivative(fn, variables, along, direction, wrt, mode='finite_d
         return {name: [torch.zeros_like(t) for t in variables[name]] for name in wrt}
     h = fd_epsilon / norm
     base = variables[along]
-    plus = gradients(fn, replace(variables, along, [t + h * d for t, d in zip(base, direction)]), wrt)
+    probe = [t + h * d for t, d in zip(base, direction)]
+    check_probe_resolution(base, probe, direction, fd_epsilon, h, along)
+    plus = gradients(fn, replace(variables, along, probe), wrt)
     minus = gradients(fn, replace(variables, along, [t - h * d for t, d in zip(base, direction)]), wrt)
     return {name: [(p - m) / (2 * h) for p, m in zip(plus[name], minus[name])] for name in wrt}
+
+
+PROBE_ERROR_LIMIT = 0.01  # largest relative error of the realised perturbation theta + h*u - theta
+
+
+def check_probe_resolution(base, probe, direction, fd_epsilon, h, group):
+    """Raise ``ValueError`` when the finite-difference probe ``theta + h u`` is not the step it should be.
+
+    A float32 weight of size 0.1 cannot move by less than about 4e-9: with a tiny ``fd_epsilon`` (or a
+    huge ``||u||``) the perturbation actually applied, ``probe - theta``, differs from ``h u``, and the
+    difference quotient -- which divides by ``h`` -- is rounding noise: a wrong hypergradient that looks
+    like a number. Refused when ``||(probe - theta) - h u|| > 1% of ||h u||``.
+    """
+    error = torch.sqrt(sum((((p - t) - h * d).double()**2).sum() for t, p, d in zip(base, probe, direction)))
+    relative = float(error) / (h * float(flat_norm(direction)))
+    if relative > PROBE_ERROR_LIMIT:
+        raise ValueError(
+            f"train.pgr.fd_epsilon={fd_epsilon:g} is too small for {base[0].dtype} '{group}' variables: the "
+            f'finite-difference probe theta + h*u (h = fd_epsilon/||u|| = {h:.3g}) rounds back to theta; the '
+            f'perturbation it applies is {relative:.0%} off h*u, so the second derivatives would be rounding '
+            'noise. Raise fd_epsilon (1e-3 to 1e-1 suit float32 weights) or use hvp: double_backward.')
 
 
 def unroll(fn, variables, inner, step, num_steps, first_grad=None, reduce=identity):
