@@ -11,7 +11,8 @@ pixels), medians of ``--repeats`` steps after ``--warmup`` steps, CUDA synchroni
   the reference;
 - ``TriCo <variant>`` -- ``TriLevelModel.optimize_parameters`` of the ``--options`` network with every
   default loss term, in the warm-up phase (a first-order step with fixed loss weights), in float32,
-  bf16/fp16 autocast (``train.amp``), channels_last (``train.channels_last``) and both.
+  bf16/fp16 autocast (``train.amp``), channels_last (``train.channels_last``), both, and with
+  ``--compile`` ``torch.compile`` (``train.compile``).
 
 Also reported: the mean difference, in 8-bit grey levels, between a trained checkpoint's outputs
 under each AMP dtype and in float32 (``--weights``), and how many training images per second one data-loader
@@ -107,13 +108,17 @@ def trico_model(options, root, changes):
     return build_model(load_training_options(demo, root, **overrides))
 
 
-def variants(device):
+def variants(device, compile_too=False):
     out = {'TriCo float32': {}, 'TriCo bf16 autocast': {'train:amp': {'dtype': 'bfloat16'}},
            'TriCo channels_last': {'train:channels_last': True},
            'TriCo bf16 autocast + channels_last': {'train:amp': {'dtype': 'bfloat16'}, 'train:channels_last': True}}
     if device.type == 'cuda':  # float16 kernels exist only on GPUs; on CPU they are emulated (10x slower)
         out['TriCo fp16 autocast'] = {'train:amp': {'dtype': 'float16'}}
         out['TriCo fp16 autocast + channels_last'] = {'train:amp': {'dtype': 'float16'}, 'train:channels_last': True}
+    if compile_too:
+        out['TriCo torch.compile'] = {'train:compile': True}
+        out['TriCo torch.compile + bf16 + channels_last'] = {'train:compile': True, 'train:channels_last': True,
+                                                             'train:amp': {'dtype': 'bfloat16'}}
     return out
 
 
@@ -156,7 +161,7 @@ def measure(args):
     scale = None
     for batch_size in args.batches:
         models = {REFERENCE: None}
-        models.update(variants(device))
+        models.update(variants(device, args.compile))
         for name, changes in models.items():
             if name == REFERENCE:
                 model = msrresnet_model(root, scale or 4)
@@ -217,6 +222,8 @@ def main(argv=None):
                         help='trained checkpoint whose outputs compare AMP with float32')
     parser.add_argument('--gt-size', type=int, default=96, help='HR patch size (trico_x4.yml trains at 192)')
     parser.add_argument('--batches', type=int, nargs='+', default=[2, 8])
+    parser.add_argument('--compile', action='store_true', help='also time train.compile variants (compiling takes '
+                        'minutes; warm-up steps absorb it)')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--loader-images', type=int, default=20)

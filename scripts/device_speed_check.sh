@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of the training-speed work, as one script for a lent GPU machine (about 6 minutes on an
+# The GPU checks of the training-speed work, as one script for a lent GPU machine (about 8 minutes on an
 # H100/H200, start-up not included). Prepare the wheels here first (bash scripts/fetch_device_wheels.sh),
 # then, with the device tool:  run(command="bash scripts/device_speed_check.sh", carry=[".whl"], timeout_s=540)
 # Results (Markdown, JSON, logs) go to $OUT (default out/device_speed); copy them to docs/benchmarks/.
@@ -31,6 +31,10 @@ run() {  # name, command...: log to $OUT/name.log, keep going after a failure
 }
 run training_speed $PY scripts/benchmark_training_speed.py "${size[@]}" "${batches[@]}" "${repeats[@]}" \
     --out "$OUT/training_speed_gpu"
+if [ "${DEVICE_CHECK_QUICK:-0}" != 1 ]; then  # compiling takes minutes on a CPU
+    run training_speed_compiled $PY scripts/benchmark_training_speed.py "${size[@]}" --batches 8 --repeats 10 \
+        --compile --out "$OUT/training_speed_compiled_gpu"
+fi
 run pgr_cost $PY scripts/benchmark_pgr_cost.py --network options/trico_x4.yml --hvp finite_difference \
     "${cost[@]}" --out "$OUT/pgr_cost_gpu"
 run profile $PY scripts/profile_training_step.py --options options/trico_x4.yml "${size[@]}" \

@@ -41,3 +41,40 @@ def test_entries_the_direction_does_not_move_do_not_count_as_lost():
     direction[0][:10] = 1.0  # only 10 entries move, each by fd_epsilon / sqrt(10)
     got = mixed_second_derivative(quadratic, variables, 'sr', direction, ['illum'], 'finite_difference', 1e-2)
     assert torch.allclose(got['illum'][0], torch.full((4,), 10.0), rtol=1e-2)
+
+
+def test_snr_is_high_for_a_steady_signal_and_about_one_for_pure_noise():
+    from trico_basicsr.pgr.snr import HypergradientSNR
+    gen = torch.Generator().manual_seed(0)
+    snr = HypergradientSNR(window=400)
+    assert snr.ratios() is None
+    for _ in range(400):
+        noise = torch.randn(3, generator=gen)
+        snr.add([torch.tensor([5.0]) + 0.1 * noise[:1], noise[1:]])  # one steady component, two pure-noise ones
+    ratios = snr.ratios()
+    assert ratios[0] > 100
+    assert (ratios[1:] < 3.5).all()  # |N(0, 1)| under 3.5 but for one draw in 2000
+
+
+def test_snr_window_keeps_only_recent_hypergradients_and_is_validated():
+    from trico_basicsr.pgr.config import load_pgr_config
+    from trico_basicsr.pgr.snr import HypergradientSNR
+    snr = HypergradientSNR(window=2)
+    for value in (100.0, 1.0, 3.0):
+        snr.add([torch.tensor([value])])
+    assert [float(s) for s in snr.samples] == [1.0, 3.0]
+    assert float(snr.ratios()[0]) == pytest.approx(2.0 / (2**0.5 / 2**0.5))
+    with pytest.raises(ValueError, match='snr_window'):
+        load_pgr_config({'snr_window': 1})
+
+
+def test_the_model_logs_each_hyper_variables_snr(root):
+    from tests.helpers.models import build_tiny_model, tiny_batch
+    model = build_tiny_model(root)
+    model.feed_data(tiny_batch(model))
+    for it in range(1, 9):
+        model.optimize_parameters(it)
+    log = model.get_current_log()
+    names = [f'hyper_snr_{name}' for name in model.hyper.named_weights()]
+    assert len(model.hyper_snr.samples) >= 2
+    assert all(name in log and log[name] >= 0 for name in names)

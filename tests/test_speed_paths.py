@@ -213,3 +213,16 @@ def test_compiled_level_networks_train_like_eager_ones(root):
 def test_compile_refuses_double_backward(root):
     with pytest.raises(ValueError, match='finite_difference'):
         build_tiny_model(root, **{'train:compile': True, 'train:pgr:hvp': 'double_backward'})
+
+
+def test_an_illumination_far_above_one_has_zero_not_nan_gradient():
+    """exp(log_illum) overflowed to inf for a diverging net, and clamp's zero gradient times inf was NaN."""
+    from trico_basicsr.archs.illum_arch import IllumNet
+    net = IllumNet(num_feat=8, num_block=1)
+    with torch.no_grad():
+        net.conv_last.bias.fill_(200.0)  # log_illum ~ 200: exp overflows float32
+    x = torch.rand(1, 3, 16, 16) * 0.2
+    lit, illum = net(x)
+    assert torch.equal(illum, torch.ones_like(illum)) and torch.equal(lit, x)
+    (lit.sum() + illum.sum()).backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)

@@ -116,6 +116,8 @@ class IllumNet(nn.Module):
         coarse = F.avg_pool2d(feat, self.coarse_stride, ceil_mode=True)
         feat = feat + resize_like(self.context(coarse), feat)
         log_illum = self.prior_exponent * log_prior + self.conv_last(feat) + global_log_gain
-        illum = torch.exp(log_illum).clamp(self.min_illum, 1.0)
+        # Clamp the log first: exp of a large log_illum overflows to inf, and the clamp's zero gradient
+        # times inf is NaN in backward. Forward values are the same as clamping exp(log_illum) alone.
+        illum = torch.exp(log_illum.clamp(max=0.0)).clamp(self.min_illum, 1.0)
         lit = (x / illum).clamp(0.0, 1.0)
         return lit, illum

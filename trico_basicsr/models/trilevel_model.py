@@ -18,6 +18,7 @@ from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
 from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
 from trico_basicsr.pgr.precision import Precision
+from trico_basicsr.pgr.snr import HypergradientSNR
 from trico_basicsr.utils.atomic import atomic_torch_save
 from trico_basicsr.utils.loss_window import LossWindow
 from trico_basicsr.utils.option_check import check_arch_options, check_keys
@@ -48,7 +49,9 @@ class TriLevelModel(SRModel):
     Logged (means over the ``print_freq`` window, read only when printed): ``l_sr`` (g), ``l_illum``
     (f), ``l_upper`` (F, when computed), ``l_<level>_<term>`` (term values), ``lambda_<level>_<term>``
     (current weights), ``pgr_phase`` (0 warm-up, 1 cooperative, 2 tri-level), ``skipped_updates``
-    (non-finite updates skipped) and ``loss_scale`` (float16 AMP only).
+    (non-finite updates skipped), ``hyper_snr_<level>_<term>`` (each hyper-variable's hypergradient
+    |mean| / standard error over the last ``train.pgr.snr_window`` upper steps, :mod:`trico_basicsr.pgr.snr`)
+    and ``loss_scale`` (float16 AMP only).
     """
 
     def __init__(self, opt):
@@ -100,6 +103,7 @@ class TriLevelModel(SRModel):
             get_root_logger().warning(warning)
         self.hyper_history = [(0, self.hyper.named_weights())]
         self.loss_window, self._phase = LossWindow(), 0.0
+        self.hyper_snr = HypergradientSNR(cfg.snr_window)
         self.setup_optimizers()
         self.setup_schedulers()
 
@@ -206,6 +210,7 @@ class TriLevelModel(SRModel):
         optimizer.step()
         if level == UPPER:
             self.hyper_history.append((self._current_iter, self.hyper.named_weights()))
+            self.hyper_snr.add(grads)
 
     def _stop_diverged(self, level):
         """Save the weights (unchanged by the skipped updates, so the last good ones) and stop training."""
@@ -267,6 +272,9 @@ class TriLevelModel(SRModel):
         log['pgr_phase'] = self._phase
         log.update({f'lambda_{name}': w for name, w in self.hyper.named_weights().items()})
         log['skipped_updates'] = float(sum(self.skipped_updates.values()))
+        ratios = self.hyper_snr.ratios()
+        if ratios is not None:
+            log.update((f'hyper_snr_{name}', r) for name, r in zip(self.hyper.named_weights(), ratios.tolist()))
         if self.precision.loss_scale != 1.0:
             log['loss_scale'] = self.precision.loss_scale
         return log
@@ -308,6 +316,7 @@ class TriLevelModel(SRModel):
         return {'hyper': {k: v.detach().cpu() for k, v in self.hyper.state_dict().items()},
                 'upper_stream': self.upper_stream.state_dict() if self.upper_stream is not None else None,
                 'skipped_updates': dict(self.skipped_updates), 'loss_scale': self.precision.scale.state_dict(),
+                'hyper_snr': self.hyper_snr.state_dict(),
                 'hyper_history': [[it, dict(w)] for it, w in self.hyper_history]}
 
     def resume_training(self, resume_state):
@@ -321,4 +330,6 @@ class TriLevelModel(SRModel):
         self.skipped_updates.update(state['skipped_updates'])
         if 'loss_scale' in state:  # states written before AMP existed have none
             self.precision.scale.load_state_dict(state['loss_scale'])
+        if 'hyper_snr' in state:
+            self.hyper_snr.load_state_dict(state['hyper_snr'], self.device)
         self.hyper_history = [(it, dict(w)) for it, w in state['hyper_history']]

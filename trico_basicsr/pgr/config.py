@@ -45,6 +45,8 @@ def _defaults():
     # Stop (with the weights saved) after this many consecutive non-finite updates of one level: the
     # guard skips a rare bad batch, but a run whose updates are all NaN must not spin to total_iter.
     c.max_consecutive_skips = 20
+    # Hypergradients over which each hyper-variable's signal-to-noise ratio is logged (hyper_snr_*).
+    c.snr_window = 20
     c.sr_terms = CfgNode(new_allowed=True)
     c.illum_terms = CfgNode(new_allowed=True)
     c.upper_objective = CfgNode(new_allowed=True)
@@ -127,6 +129,8 @@ def _check_values(cfg, where):
     for key in ('lower_steps', 'middle_interval', 'upper_interval', 'unroll_steps', 'max_consecutive_skips'):
         if int(cfg[key]) < 1:
             raise ValueError(f'{where}.{key} must be >= 1, got {cfg[key]}')
+    if int(cfg.snr_window) < 2:
+        raise ValueError(f'{where}.snr_window must be >= 2 (a standard error needs two samples), got {cfg.snr_window}')
     coop, tri = cfg.phases.cooperative_start, cfg.phases.trilevel_start
     if coop is not None and tri is not None and tri < coop:
         raise ValueError(f'{where}.phases: trilevel_start ({tri}) must not precede cooperative_start ({coop})')
