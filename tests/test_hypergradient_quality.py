@@ -78,3 +78,73 @@ def test_the_model_logs_each_hyper_variables_snr(root):
     names = [f'hyper_snr_{name}' for name in model.hyper.named_weights()]
     assert len(model.hyper_snr.samples) >= 2
     assert all(name in log and log[name] >= 0 for name in names)
+
+
+def test_adam_step_rule_is_adams_next_step_at_this_gradient_and_linear_around_it():
+    from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
+    torch.manual_seed(0)
+    param = torch.nn.Parameter(torch.randn(50))
+    optimizer = torch.optim.Adam([param], lr=1e-2, betas=(0.9, 0.99))
+    assert optimizer_step_rule(optimizer, [param]) is None  # no state before the first step
+    for _ in range(30):
+        param.grad = torch.randn(50)
+        optimizer.step()
+    theta, grad = param.detach().clone(), torch.randn(50)
+    rule = optimizer_step_rule(optimizer, [param], [grad])
+    predicted = rule([theta], [grad])[0]
+    m, v = optimizer.state[param]['exp_avg'], optimizer.state[param]['exp_avg_sq']
+    v_next = 0.99 * v + 0.01 * grad**2
+    def step_at(g):
+        return 1e-2 * ((0.9 * m + 0.1 * g) / (1 - 0.9**31)) / ((v_next / (1 - 0.99**31)).sqrt() + 1e-8)
+    other = torch.randn(50)
+    assert torch.allclose(rule([theta], [other])[0], theta - step_at(other), rtol=0, atol=1e-6)  # linear in g
+    param.grad = grad
+    optimizer.step()  # at this iteration's gradient the rule is Adam's real step
+    assert torch.allclose(param.detach(), predicted, rtol=0, atol=1e-6)  # float32 rounding of values near 1
+
+
+def test_a_preconditioned_response_matches_its_closed_form():
+    """Middle response through one step theta_S' = s - c - K * grad_s g with a diagonal K (float64).
+
+    g(s, i) = 1/2 |s - A i|^2, f(s, i) = 1/2 |s - d|^2 + 1/2 |i - e|^2:
+    d/di f(s'(i), i) = (i - e) + (K * A)^T ... = (i - e) + A^T (K * (s' - d)).
+    """
+    from trico_basicsr.pgr.algorithm import Objectives, PhasedGradientResponse
+    from trico_basicsr.pgr.config import load_pgr_config
+    from trico_basicsr.pgr.response import StepRule
+    gen = torch.Generator().manual_seed(0)
+    A = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    d, e = torch.randn(4, generator=gen, dtype=torch.float64), torch.randn(3, generator=gen, dtype=torch.float64)
+    s, i = torch.randn(4, generator=gen, dtype=torch.float64), torch.randn(3, generator=gen, dtype=torch.float64)
+    K = torch.rand(4, generator=gen, dtype=torch.float64) * 0.5
+    c = torch.randn(4, generator=gen, dtype=torch.float64) * 0.1
+
+    def g(v):
+        return 0.5 * ((v['sr'][0] - A @ v['illum'][0])**2).sum()
+
+    def f(v):
+        return 0.5 * ((v['sr'][0] - d)**2).sum() + 0.5 * ((v['illum'][0] - e)**2).sum()
+
+    for hvp in ('double_backward', 'finite_difference'):
+        engine = PhasedGradientResponse(load_pgr_config({'hvp': hvp, 'fd_epsilon': 1e-6}), reduce=lambda t: t)
+        variables = {'sr': [s], 'illum': [i], 'hyper': []}
+        got = engine.middle_response(variables, Objectives(g, f), None, steps={'sr': StepRule([K], [c])})[0]
+        s_next = s - c - K * (s - A @ i)
+        want = (i - e) + A.T @ (K * (s_next - d))
+        assert torch.allclose(got, want, rtol=1e-6, atol=1e-9), hvp
+
+
+def test_the_model_unrolls_its_optimisers_step_once_they_have_state(root):
+    from tests.helpers.models import build_tiny_model, tiny_batch
+    from trico_basicsr.pgr.response import StepRule
+    model = build_tiny_model(root)
+    assert model.pgr_cfg.response_step == 'optimizer'
+    assert all(rule is None for rule in model._response_steps().values())  # Adam has no state yet
+    model.feed_data(tiny_batch(model))
+    for it in range(1, 5):
+        model.optimize_parameters(it)
+    rules = model._response_steps()
+    assert set(rules) == {'sr', 'illum'} and all(isinstance(r, StepRule) for r in rules.values())
+    assert all(torch.isfinite(p).all() for level in model.params for p in model.params[level])
+    sgd = build_tiny_model(root, **{'train:pgr:response_step': 'sgd'})
+    assert sgd._response_steps() is None

@@ -17,6 +17,7 @@ from trico_basicsr.pgr.algorithm import PhasedGradientResponse
 from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
 from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
+from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
 from trico_basicsr.pgr.precision import Precision
 from trico_basicsr.pgr.snr import HypergradientSNR
 from trico_basicsr.utils.atomic import atomic_torch_save
@@ -226,13 +227,26 @@ class TriLevelModel(SRModel):
     def optimize_parameters(self, current_iter):
         self._current_iter = current_iter
         skipped_before = self._first_order_skips()
-        stats = self.pgr.iteration(current_iter, self.params, self._objectives(current_iter), self._apply)
+        stats = self.pgr.iteration(current_iter, self.params, self._objectives(current_iter), self._apply,
+                                   steps=self._response_steps)
         if self.precision.loss_scale != 1.0:
             self.precision.scale.update(finite=self._first_order_skips() == skipped_before)
         self.loss_window.add(self._losses(stats))
         self._phase = stats['phase']
         if self.ema_decay > 0:
             self.model_ema(decay=self.ema_decay)
+
+    def _response_steps(self, first_order_grads=None):
+        """``{level: StepRule}`` of each level's optimiser (``train.pgr.response_step: optimizer``), or None.
+
+        ``first_order_grads`` (``{level: grads}``) are this iteration's gradients, which Adam's next
+        second-moment estimate includes.
+        """
+        if self.pgr_cfg.response_step != 'optimizer':
+            return None
+        grads = first_order_grads or {}
+        return {level: optimizer_step_rule(optimizer, self.params[level], grads.get(level))
+                for level, optimizer in self.level_optimizers.items() if level != UPPER}
 
     def _first_order_skips(self):
         return sum(self.skipped_updates.get(level, 0) for level in (LOWER, MIDDLE))

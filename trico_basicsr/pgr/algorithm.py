@@ -123,30 +123,40 @@ class PhasedGradientResponse:
                 local[MIDDLE] = gradients(objectives.middle, variables, [MIDDLE])[MIDDLE]
         return FirstOrder({name: self.reduce(grads) for name, grads in local.items()}, values)
 
-    def seen_through_lower(self, objectives, variables, first_grad=None):
+    def step_rule(self, level, steps=None):
+        """The unrolled step of ``level``: ``steps[level]`` (the optimiser's, :mod:`.optimizer_steps`) when
+        given, else gradient descent at ``response_lr``."""
+        if steps is not None and steps.get(level) is not None:
+            return steps[level]
+        return self.cfg.response_lr[level]
+
+    def seen_through_lower(self, objectives, variables, first_grad=None, steps=None):
         """The middle objective as the middle level sees it: through the lower response when L trains."""
         if not self._trains(LOWER, variables):
             return objectives.middle
         cfg = self.cfg
-        return LowerResponse(objectives.middle, objectives.lower, cfg.response_lr.sr, cfg.unroll_steps, cfg.hvp,
-                             cfg.fd_epsilon, self.reduce, first_grad)
+        return LowerResponse(objectives.middle, objectives.lower, self.step_rule(LOWER, steps), cfg.unroll_steps,
+                             cfg.hvp, cfg.fd_epsilon, self.reduce, first_grad)
 
-    def middle_response(self, variables, objectives, lower_grad):
+    def middle_response(self, variables, objectives, lower_grad, steps=None):
         """``d/dtheta_I f(theta_I, theta_S^K(theta_I))``: direct part at the lower response + response part."""
-        return self.seen_through_lower(objectives, variables, lower_grad).gradients(variables, [MIDDLE])[MIDDLE]
+        return self.seen_through_lower(objectives, variables, lower_grad, steps).gradients(variables,
+                                                                                           [MIDDLE])[MIDDLE]
 
-    def hypergradient(self, variables, objectives, first, middle_grad=None):
+    def hypergradient(self, variables, objectives, first, middle_grad=None, steps=None):
         """``(dF/dlambda, F)`` through the unrolled middle response and the lower response that follows it.
 
         ``F`` is this rank's upper objective at the end of the responses (detached, for logging).
         ``middle_grad`` is the response-aware middle gradient at the current point, if already computed.
+        ``steps`` (``{level: StepRule}``) are the levels' unrolled steps (see :meth:`step_rule`).
         """
         cfg = self.cfg
-        alpha, beta, mode, eps = cfg.response_lr.sr, cfg.response_lr.illum, cfg.hvp, cfg.fd_epsilon
+        alpha, beta = self.step_rule(LOWER, steps), self.step_rule(MIDDLE, steps)
+        mode, eps = cfg.hvp, cfg.fd_epsilon
         middle_moves = self._trains(MIDDLE, variables) and objectives.middle is not None
         lower_steps = cfg.unroll_steps if self._trains(LOWER, variables) else 0
         middle_steps = cfg.unroll_steps if middle_moves else 0
-        middle = self.seen_through_lower(objectives, variables) if middle_moves else None
+        middle = self.seen_through_lower(objectives, variables, steps=steps) if middle_moves else None
 
         at_illum, it_illum = variables, None
         if middle_moves:
@@ -175,7 +185,7 @@ class PhasedGradientResponse:
         return (self._trains(UPPER, variables) and self.phase(current_iter) == 'trilevel'
                 and current_iter % self.cfg.upper_interval == 0)
 
-    def iteration(self, current_iter, variables, objectives, apply):
+    def iteration(self, current_iter, variables, objectives, apply, steps=None):
         """Run one PGR iteration.
 
         Args:
@@ -183,6 +193,9 @@ class PhasedGradientResponse:
             variables (dict[str, list[Tensor]]): The *live* parameters of each group (updated in place by ``apply``).
             objectives (Objectives): This iteration's objectives.
             apply (callable): ``apply(group, grads)`` takes one optimizer step of ``group`` with ``grads``.
+            steps (dict | callable | None): ``{level: StepRule}``, the unrolled steps (default: SGD at
+                ``response_lr``), or ``steps(first_order_grads)`` returning it, called only when a
+                response is computed.
 
         Returns:
             dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed),
@@ -199,11 +212,15 @@ class PhasedGradientResponse:
         if self._trains(MIDDLE, variables):
             responded = (phase != 'warmup' and self._trains(LOWER, variables)
                          and current_iter % cfg.middle_interval == 0)
-            updates[MIDDLE] = self.middle_response(variables, objectives, first[LOWER]) if responded else first[MIDDLE]
         hyper_step = self.upper_step_due(current_iter, variables) and objectives.upper is not None
+        if callable(steps) and (responded or hyper_step):
+            steps = steps(first)
+        if self._trains(MIDDLE, variables):
+            updates[MIDDLE] = self.middle_response(variables, objectives, first[LOWER], steps) if responded \
+                else first[MIDDLE]
         if hyper_step:
             updates[UPPER], upper_value = self.hypergradient(variables, objectives, first,
-                                                               updates[MIDDLE] if responded else None)
+                                                               updates[MIDDLE] if responded else None, steps)
 
         if LOWER in updates:
             apply(LOWER, updates[LOWER])

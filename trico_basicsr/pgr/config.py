@@ -9,6 +9,7 @@ from .hyper import PARAMETRIZATIONS
 from .levels import LEVELS, MIDDLE
 from .response import HVP_MODES
 
+RESPONSE_STEPS = ('optimizer', 'sgd')
 DEFAULT_SR_TERMS = {
     'pixel': {'type': 'CharbonnierLoss', 'loss_weight': 1.0, 'eps': 1e-6},
     'ssim': {'type': 'SSIMLoss', 'loss_weight': 0.2},
@@ -36,9 +37,12 @@ def _defaults():
     c.middle_interval = 1  # T_M: iterations between response-aware middle updates (first-order between)
     c.upper_interval = 10  # T_U: iterations between hypergradient updates of lambda
     c.unroll_steps = 1  # K: differentiable SGD steps in each response
+    # 'optimizer': a response unrolls the level's real optimiser step (Adam's preconditioned step at its
+    # current learning rate, pgr/optimizer_steps.py); 'sgd': plain gradient descent at response_lr.
+    c.response_step = 'optimizer'
     c.response_lr = CfgNode()
-    c.response_lr.sr = 0.01  # alpha: step of the unrolled lower-level response
-    c.response_lr.illum = 0.01  # beta: step of the unrolled middle-level response
+    c.response_lr.sr = 0.01  # alpha: SGD step of the unrolled lower-level response (and before Adam has state)
+    c.response_lr.illum = 0.01  # beta: SGD step of the unrolled middle-level response
     c.hvp = 'finite_difference'
     c.fd_epsilon = 0.01
     c.parametrization = 'softmax'
@@ -121,6 +125,8 @@ def _check_values(cfg, where):
     unknown = sorted(set(cfg.train_levels) - set(LEVELS))
     if unknown:
         raise ValueError(f"{where}.train_levels: unknown level(s) {', '.join(unknown)}; valid: {', '.join(LEVELS)}")
+    if cfg.response_step not in RESPONSE_STEPS:
+        raise ValueError(f"{where}.response_step: '{cfg.response_step}' is not one of {', '.join(RESPONSE_STEPS)}")
     if cfg.hvp not in HVP_MODES:
         raise ValueError(f"{where}.hvp: '{cfg.hvp}' is not one of {', '.join(HVP_MODES)}")
     if cfg.parametrization not in PARAMETRIZATIONS:

@@ -3,16 +3,18 @@
 Variables come in named groups: ``Variables = dict[str, list[Tensor]]`` (e.g. ``'sr'`` -> theta_S,
 ``'illum'`` -> theta_I, ``'hyper'`` -> lambda). An objective is a function ``fn(variables) -> scalar``.
 
-Unrolling ``inner`` for ``K`` steps of plain gradient descent with step ``a`` on ``fn``:
+Unrolling ``inner`` for ``K`` steps on ``fn``, each linear in the gradient (a :class:`StepRule`:
+plain gradient descent with step ``a``, or a model of the optimiser's next step with a per-entry gain
+``a`` and a constant offset ``c``, e.g. Adam's preconditioned step, :mod:`.optimizer_steps`):
 
-    theta^0 = theta,    theta^{k+1} = theta^k - a * grad_inner fn(theta^k, others),    k = 0 .. K-1.
+    theta^0 = theta,    theta^{k+1} = theta^k - c - a * grad_inner fn(theta^k, others),    k = 0 .. K-1.
 
 For an outer objective ``F(theta^K, ...)`` the derivative w.r.t. other groups ``o`` through this
 response is computed exactly by reverse accumulation (:func:`unroll_backward`):
 
     u_{K-1} = dF/dtheta^K
-    dF/do  += -a * d/do ( grad_inner fn(theta^k) . u_k )          for k = K-1 .. 0
-    u_{k-1} = u_k - a * Hess_inner fn(theta^k) u_k                 (only needed for k > 0)
+    dF/do  += -d/do ( grad_inner fn(theta^k) . (a * u_k) )          for k = K-1 .. 0
+    u_{k-1} = u_k - Hess_inner fn(theta^k) (a * u_k)                 (only needed for k > 0)
 
 The mixed second derivatives ``d/do (grad_inner fn . u)`` -- Hessian-vector products -- come from
 double backward (exact) or from central finite differences of gradients,
@@ -28,6 +30,38 @@ DDP), so all ranks follow the same iterates and get the same result as one rank 
 import torch
 
 HVP_MODES = ('double_backward', 'finite_difference')
+
+
+class StepRule:
+    """One unrolled step ``theta - offset - gain * grad``, linear in the gradient.
+
+    Args:
+        gain (float | list[Tensor]): The step size, one number or one tensor per variable (a diagonal
+            preconditioner times the learning rate).
+        offset (list[Tensor] | None): A part of the step that does not depend on this gradient (e.g.
+            Adam's momentum from earlier steps). It moves the point but carries no derivative.
+    """
+
+    def __init__(self, gain, offset=None):
+        self.gain, self.offset = gain, offset
+
+    def _gains(self, tensors):
+        return self.gain if isinstance(self.gain, (list, tuple)) else [self.gain] * len(tensors)
+
+    def __call__(self, theta, grad):
+        out = [t - k * g for t, k, g in zip(theta, self._gains(theta), grad)]
+        if self.offset is not None:
+            out = [t - c for t, c in zip(out, self.offset)]
+        return out
+
+    def scale(self, tensors):
+        """``gain * tensors``: the direction the step's derivative applies to an adjoint."""
+        return [k * t for k, t in zip(self._gains(tensors), tensors)]
+
+
+def as_step_rule(step):
+    """A :class:`StepRule` from a rule or a plain step size (gradient descent)."""
+    return step if isinstance(step, StepRule) else StepRule(float(step))
 
 
 def identity(tensors):
@@ -131,17 +165,19 @@ def check_probe_resolution(base, probe, direction, fd_epsilon, h, group):
 
 
 def unroll(fn, variables, inner, step, num_steps, first_grad=None, reduce=identity):
-    """Iterates ``[theta^0, ..., theta^K]`` of ``K`` gradient steps of ``fn`` on group ``inner``.
+    """Iterates ``[theta^0, ..., theta^K]`` of ``K`` steps of ``fn`` on group ``inner``.
 
-    ``first_grad`` (already reduced) may supply ``grad_inner fn(theta^0)`` when the caller has it.
+    ``step`` is a step size or a :class:`StepRule`. ``first_grad`` (already reduced) may supply
+    ``grad_inner fn(theta^0)`` when the caller has it.
     """
+    rule = as_step_rule(step)
     iterates = [[t.detach() for t in variables[inner]]]
     for k in range(num_steps):
         if k == 0 and first_grad is not None:
             grad = first_grad
         else:
             grad = reduce(gradients(fn, replace(variables, inner, iterates[-1]), [inner])[inner])
-        iterates.append([t - step * g for t, g in zip(iterates[-1], grad)])
+        iterates.append(rule(iterates[-1], grad))
     return iterates
 
 
@@ -152,20 +188,23 @@ def unroll_backward(fn, variables, inner, iterates, adjoint, wrt, step, mode='fi
     Args:
         adjoint (list[Tensor]): ``dF/dtheta^K`` (reduced).
         wrt (list[str]): Groups (other than ``inner``) that ``fn`` depends on.
+        step (float | StepRule): The step the iterates were made with.
 
     Returns:
-        dict[str, list[Tensor]]: ``{o: sum_k -step * d/do(grad_inner fn(theta^k) . u_k)}`` -- add the
+        dict[str, list[Tensor]]: ``{o: sum_k -d/do(grad_inner fn(theta^k) . (gain * u_k))}`` -- add the
         direct partial ``dF/do`` to get the total derivative.
     """
+    rule = as_step_rule(step)
     total = {name: [torch.zeros_like(t) for t in variables[name]] for name in wrt}
     u = list(adjoint)
     for k in reversed(range(len(iterates) - 1)):
         groups = list(wrt) + ([inner] if k > 0 else [])
-        second = mixed_second_derivative(fn, replace(variables, inner, iterates[k]), inner, u, groups, mode, fd_epsilon)
+        second = mixed_second_derivative(fn, replace(variables, inner, iterates[k]), inner, rule.scale(u), groups,
+                                         mode, fd_epsilon)
         for name in groups:
             second[name] = reduce(second[name])
         for name in wrt:
-            total[name] = [t - step * s for t, s in zip(total[name], second[name])]
+            total[name] = [t - s for t, s in zip(total[name], second[name])]
         if k > 0:
-            u = [a - step * s for a, s in zip(u, second[inner])]
+            u = [a - s for a, s in zip(u, second[inner])]
     return total
