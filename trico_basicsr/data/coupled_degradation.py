@@ -19,7 +19,9 @@ Pipeline for a normal-light sRGB image ``hr`` (float32 RGB HWC in [0, 1]) and sc
 The original presets (``clean``, ``dark``, ``ultra_dark``, ``extreme``) use bicubic, noise after
 downsampling and the sRGB curve, and draw exactly as before, so their pairs are unchanged.
 ``camera_mix`` is the broad training mix; the ``heldout_*`` families are for validation and reporting
-only and each uses a component the training mix never does (see :data:`HELDOUT_FAMILIES`).
+only and each uses a component the training mix never does (see :data:`HELDOUT_FAMILIES`). The
+``upper_*`` families are for the upper level only (the data that tunes the hyper-variables): apart
+from the training mix and from the reporting families (see :data:`UPPER_FAMILIES`).
 
 Presets give ranges; :func:`sample_params` draws one parameter set from a generator, so every
 random choice is reproducible and :class:`DegradationParams` records what each image got.
@@ -108,6 +110,12 @@ PRESETS = {
     'heldout_banding_jpeg': PresetRanges(
         exposure=(0.02, 0.15), photons=(500, 5000), read_noise=(0.0005, 0.002), row_noise=(0.0005, 0.0015),
         jpeg_quality=(35, 55), jpeg_prob=1.0, tone_curves=('srgb',), downsamplers=('area',)),
+    # Upper level only: a global Reinhard tone map (phone HDR pipelines) and line-skipping readout
+    # ('nearest': every s-th pixel, no antialiasing), neither in camera_mix nor in a reporting family;
+    # exposure only or with a mild extra curve, noise at either stage, colour casts.
+    'upper_reinhard_skip': PresetRanges(
+        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
+        tone_curves=('reinhard',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
     'linear_area': PresetRanges(
@@ -116,6 +124,8 @@ PRESETS = {
 
 #: Families kept out of every training mix: model selection and reported generalisation use them.
 HELDOUT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg')
+#: Families for the upper level's data only: never in the lower/middle levels' training mix, never reported.
+UPPER_FAMILIES = ('upper_reinhard_skip',)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,14 +148,20 @@ class DegradationParams:
         return dataclasses.asdict(self)
 
 
-def get_preset(name, overrides=None, training=False):
+def get_preset(name, overrides=None, training=False, role='lower'):
     """The named preset, with ``overrides`` (a dict of :class:`PresetRanges` fields) applied.
 
-    ``training=True`` refuses the held-out families, so they cannot leak into a training mix.
+    ``training=True`` refuses the held-out families, so they cannot leak into a training mix, and, for
+    the lower levels' data (``role='lower'``), the upper-level families, which only the upper level's
+    data (``role='upper'``) may use.
     """
+    trainable = [n for n in PRESETS if n not in HELDOUT_FAMILIES + UPPER_FAMILIES]
     if name in HELDOUT_FAMILIES and training:
         raise ValueError(f"preset '{name}' is a held-out family, kept for validation and reporting: "
-                         f"train on {', '.join(n for n in PRESETS if n not in HELDOUT_FAMILIES)}")
+                         f"train on {', '.join(trainable)}")
+    if name in UPPER_FAMILIES and training and role != 'upper':
+        raise ValueError(f"preset '{name}' is an upper-level family: it degrades only the data that tunes the "
+                         f"hyper-variables (train.pgr.upper_data.preset); train on {', '.join(trainable)}")
     if name not in PRESETS:
         raise ValueError(f"preset '{name}' is unknown; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[name]
@@ -231,6 +247,11 @@ def _aces(x):
     return np.clip(x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
 
 
+def _reinhard(x, white):
+    """Reinhard's global operator with a white point: ``white`` maps to 1."""
+    return np.clip(x * (1 + x / white**2) / (1 + x), 0.0, 1.0)
+
+
 def _smoothstep(x):
     return x * x * (3 - 2 * x)
 
@@ -245,10 +266,12 @@ TONE_CURVES = {
     'scurve': lambda lin: 0.6 * linear_to_srgb(lin) + 0.4 * _smoothstep(linear_to_srgb(lin)),
     # held out of training: ACES filmic (exposure bias 0.8), then sRGB encoding
     'aces': lambda lin: linear_to_srgb(_aces(0.8 * np.clip(lin, 0.0, 1.0))),
+    # upper level only: global Reinhard (x (1 + x / 16) / (1 + x), white point 4) of 4x the light, then sRGB
+    'reinhard': lambda lin: linear_to_srgb(_reinhard(4.0 * np.clip(lin, 0.0, 1.0), white=4.0)),
 }
 
 _CV2_RESAMPLERS = {'area': cv2.INTER_AREA, 'bilinear': cv2.INTER_LINEAR, 'lanczos': cv2.INTER_LANCZOS4}
-DOWNSAMPLERS = ('bicubic', 'area', 'bilinear', 'blur_decimate', 'lanczos')
+DOWNSAMPLERS = ('bicubic', 'area', 'bilinear', 'blur_decimate', 'lanczos', 'nearest')
 
 
 def downsample(img, scale, method='bicubic'):
@@ -256,7 +279,8 @@ def downsample(img, scale, method='bicubic'):
 
     ``bicubic``: MATLAB-compatible, antialiased (BasicSR's ``imresize``); ``area``: box average (what
     binning does); ``bilinear`` and ``lanczos``: OpenCV's, not antialiased (aliasing, as cheap scalers
-    give); ``blur_decimate``: Gaussian blur of sigma ``0.5 * scale``, then every ``scale``-th pixel.
+    give); ``blur_decimate``: Gaussian blur of sigma ``0.5 * scale``, then every ``scale``-th pixel;
+    ``nearest``: every ``scale``-th pixel with no filtering (line-skipping readout: full aliasing).
     """
     if scale == 1:
         return img.astype(np.float32)
@@ -264,6 +288,8 @@ def downsample(img, scale, method='bicubic'):
     if method == 'bicubic':
         return np.clip(imresize(img, 1.0 / scale), 0.0, 1.0)
     h, w = img.shape[0] // scale, img.shape[1] // scale
+    if method == 'nearest':
+        return np.ascontiguousarray(np.clip(img[scale // 2::scale, scale // 2::scale][:h, :w], 0.0, 1.0))
     if method == 'blur_decimate':
         blurred = cv2.GaussianBlur(img, (0, 0), 0.5 * scale, borderType=cv2.BORDER_REFLECT)
         return np.clip(blurred[scale // 2::scale, scale // 2::scale][:h, :w], 0.0, 1.0)

@@ -28,13 +28,16 @@ class CoupledOnlineDataset(CoupledBase):
             degradation (dict): Overrides of the preset's ranges (see ``PresetRanges``).
             gt_size (int): HR crop size for training; a multiple of ``scale``.
             use_hflip (bool), use_rot (bool): Random flips / 90-degree rotations. Default: True.
-            upper_split (dict), split_part (str): Hold images out for the upper level (see upper_split.py).
+            upper_split (dict), split_part (str): Hold images out for the upper level (see upper_split.py);
+            role (str): ``lower`` (default) or ``upper``: whose data this is. The upper level's stream
+                sets ``upper``, which alone may use the upper-level families (``upper_*``) as presets.
+                ``split_part: upper`` implies it.
             seed (int): Seed of the validation degradations. Default: 0.
             scale, phase, name, ... : BasicSR's usual keys.
     """
 
     OPTIONS = ('dataroot_gt', 'io_backend', 'meta_info_file', 'preset', 'degradation', 'gt_size', 'use_hflip',
-               'use_rot', 'upper_split', 'split_part', 'seed')
+               'use_rot', 'upper_split', 'split_part', 'seed', 'role')
     REQUIRED = ('dataroot_gt',)
 
     def __init__(self, opt):
@@ -46,7 +49,10 @@ class CoupledOnlineDataset(CoupledBase):
         names = [names] if isinstance(names, str) else list(names)
         if not names:
             raise ValueError(f'{self.where}: preset list is empty')
-        self.presets = [get_preset(name, opt.get('degradation'), training=self.is_train) for name in names]
+        role = opt.get('role') or ('upper' if opt.get('split_part') == 'upper' else 'lower')
+        if role not in ('lower', 'upper'):
+            raise ValueError(f"{self.where}.role must be 'lower' or 'upper', got '{role}'")
+        self.presets = [get_preset(name, opt.get('degradation'), training=self.is_train, role=role) for name in names]
 
     def __len__(self):
         return len(self.source)

@@ -60,8 +60,11 @@ class UpperLevelStream:
 def build_upper_stream(opt, upper_data):
     """The upper level's stream for BasicSR options ``opt`` and the validated ``train.pgr.upper_data``.
 
-    ``source: split``: the training dataset's ``upper_split`` images (its held-out part);
-    ``source: dataset``: the dataset options given in ``upper_data.dataset``.
+    ``source: split``: the training dataset's ``upper_split`` images (its held-out part), degraded with
+    ``upper_data.preset`` when given (another degradation family than training's; the training
+    dataset's ``degradation`` overrides then do not apply);
+    ``source: dataset``: the dataset options given in ``upper_data.dataset`` (paired folders or LMDBs
+    of real pairs, or another family). A ``CoupledOnlineDataset`` here is marked ``role: upper``.
     """
     from basicsr.data import build_dataset
     if upper_data.source == 'split':
@@ -71,10 +74,19 @@ def build_upper_stream(opt, upper_data):
                              '(e.g. upper_split: {fraction: 0.2, seed: 0}); or give upper_data.dataset.')
         dataset_opt['split_part'] = 'upper'
         dataset_opt['name'] = f"{dataset_opt.get('name', 'train')}_upper"
+        if upper_data.preset:
+            if dataset_opt.get('type') != 'CoupledOnlineDataset':
+                raise ValueError('train.pgr.upper_data.preset needs datasets.train of type CoupledOnlineDataset '
+                                 f"(HR images degraded on the fly), not {dataset_opt.get('type')}; for fixed pairs "
+                                 'give upper_data.source: dataset with the upper pairs')
+            dataset_opt['preset'] = upper_data.preset
+            dataset_opt.pop('degradation', None)
     else:
         from trico_basicsr.pgr.config import to_dict
         dataset_opt = to_dict(upper_data.dataset)
         dataset_opt.setdefault('name', 'upper')
+    if dataset_opt.get('type') == 'CoupledOnlineDataset':
+        dataset_opt['role'] = 'upper'
     dataset_opt.update(phase='train', scale=opt['scale'])
     seed = opt['manual_seed'] if upper_data.seed is None else upper_data.seed
     return UpperLevelStream(build_dataset(dataset_opt), upper_data.batch_size_per_gpu, seed, opt['rank'],

@@ -58,6 +58,10 @@ def _defaults():
     c.upper_data.source = 'split'  # 'split': datasets.train's upper_split; 'dataset': upper_data.dataset
     c.upper_data.batch_size_per_gpu = 4
     c.upper_data.seed = None  # None: the options' manual_seed
+    # With source split: degrade the held-out images with this preset (or list) instead of the training
+    # dataset's -- another family, e.g. upper_reinhard_skip, so lambda learns how to train for a target
+    # that differs from the training data. None: the training dataset's presets.
+    c.upper_data.preset = None
     c.upper_data.dataset = CfgNode(new_allowed=True)
     return c
 
@@ -142,6 +146,9 @@ def _check_values(cfg, where):
         raise ValueError(f'{where}.phases: trilevel_start ({tri}) must not precede cooperative_start ({coop})')
     if cfg.upper_data.source not in ('split', 'dataset'):
         raise ValueError(f"{where}.upper_data.source: '{cfg.upper_data.source}' is not 'split' or 'dataset'")
+    if cfg.upper_data.preset and cfg.upper_data.source != 'split':
+        raise ValueError(f'{where}.upper_data.preset applies to source split; with source dataset give the '
+                         'preset in upper_data.dataset')
     if cfg.upper_data.source == 'dataset' and not cfg.upper_data.dataset:
         raise ValueError(f'{where}.upper_data.dataset: source is dataset but no dataset options are given')
     if cfg.fd_epsilon <= 0 or cfg.response_lr.sr <= 0 or cfg.response_lr.illum <= 0:

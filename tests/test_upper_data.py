@@ -1,0 +1,58 @@
+"""The upper level's data can differ in kind from the training data: another degradation family."""
+import pytest
+from basicsr.data import build_dataset
+
+from tests.helpers.models import build_tiny_model
+from tests.helpers.runs import ROOT
+from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES, UPPER_FAMILIES, get_preset
+from trico_basicsr.pgr.config import load_pgr_config
+from trico_basicsr.utils.options import read_options
+
+
+def test_upper_families_are_apart_from_the_training_mix_and_the_reporting_families():
+    mix = get_preset('camera_mix')
+    for family in UPPER_FAMILIES:
+        upper = get_preset(family, training=True, role='upper')
+        assert not set(upper.tone_curves) & set(mix.tone_curves)
+        assert not set(upper.downsamplers) & set(mix.downsamplers)
+        for reported in HELDOUT_FAMILIES:
+            held = get_preset(reported)
+            assert not set(upper.tone_curves) & set(held.tone_curves)
+            assert not set(upper.downsamplers) & set(held.downsamplers)
+
+
+@pytest.mark.parametrize('family', UPPER_FAMILIES)
+def test_upper_families_are_refused_for_the_lower_levels_training_data(family):
+    with pytest.raises(ValueError, match='upper-level family'):
+        get_preset(family, training=True)
+    opt = {'name': 't', 'type': 'CoupledOnlineDataset', 'phase': 'train', 'scale': 4, 'gt_size': 32,
+           'dataroot_gt': 'skimage:astronaut', 'preset': ['camera_mix', family]}
+    with pytest.raises(ValueError, match=family):
+        build_dataset(opt)
+    assert build_dataset(dict(opt, role='upper'))[0]['lq'].shape == (3, 8, 8)
+    with pytest.raises(ValueError, match='held-out family'):  # the upper level is never tuned on a reported family
+        get_preset(HELDOUT_FAMILIES[0], training=True, role='upper')
+
+
+def test_the_upper_stream_degrades_the_held_out_images_with_the_upper_family(root):
+    model = build_tiny_model(root, **{'train:pgr:upper_data:preset': 'upper_reinhard_skip'})
+    batch = model.upper_stream.next_batch()
+    degradation = batch['degradation']
+    assert set(degradation['tone_curve']) == {'reinhard'} and set(degradation['downsampler']) == {'nearest'}
+    training = model.opt['datasets']['train']
+    assert training['preset'] != 'upper_reinhard_skip'  # the lower levels' data keep their family
+
+
+def test_upper_preset_options_are_checked(root):
+    with pytest.raises(ValueError, match='upper_data.preset applies to source split'):
+        load_pgr_config({'upper_data': {'source': 'dataset', 'preset': 'upper_reinhard_skip',
+                                        'dataset': {'type': 'CoupledPairedDataset'}}})
+    with pytest.raises(ValueError, match='not one of|unknown'):
+        build_tiny_model(root, **{'train:pgr:upper_data:preset': 'no_such_family'})
+
+
+def test_the_demo_options_tune_lambda_on_another_family_and_the_shipped_ones_record_how_they_were_trained():
+    demo = read_options(f'{ROOT}/options/trico_demo_x4.yml')
+    assert demo['train']['pgr']['upper_data']['preset'] in UPPER_FAMILIES
+    for shipped in ('trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml'):
+        assert read_options(f'{ROOT}/options/{shipped}')['train']['pgr']['upper_data']['preset'] is None
