@@ -18,10 +18,11 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from os import path as osp
 
 import torch
+
+from trico_basicsr.utils.timing import device_name, median_seconds
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 
@@ -40,23 +41,8 @@ def fixed_batch(model, count):
     return default_collate([dataset[(i % len(dataset), (0, 0, 0, i))] for i in range(count)])
 
 
-def synchronize():
-    """Wait for queued CUDA work, so a timer measures the work and not only its launch."""
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
 def timed(fn, repeats, warmup=True):
-    if warmup:
-        fn()
-    times = []
-    for _ in range(repeats):
-        synchronize()
-        start = time.perf_counter()
-        fn()
-        synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, repeats, warmup=1 if warmup else 0)
 
 
 def paired(fn, reference, repeats, reference_steps=5):
@@ -87,12 +73,6 @@ def network_overrides(args):
     if args.batch:
         overrides['datasets:train:batch_size_per_gpu'] = args.batch
     return overrides
-
-
-def device_name():
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name()
-    return f'CPU, {torch.get_num_threads()} threads'
 
 
 def main(argv=None):

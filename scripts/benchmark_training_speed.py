@@ -22,7 +22,6 @@ up with the steps?). Random inputs; EMA off in both models. Writes ``OUT.json`` 
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -31,40 +30,16 @@ from os import path as osp
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from trico_basicsr.utils.timing import device_name, median_seconds
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 REFERENCE = 'MSRResNet (BasicSR SRModel, stock)'
-
-
-def synchronize():
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def median_seconds(step, warmup, repeats):
-    """Median wall-clock seconds of ``step()``, CUDA synchronised before and after each call."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        synchronize()
-        start = time.perf_counter()
-        step()
-        synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def stepper(model):
     """A function running the model's next training iteration (1, 2, ...) on the batch it was fed."""
     iterations = iter(range(1, 10**9))
     return lambda: model.optimize_parameters(next(iterations))
-
-
-def device_name():
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name()
-    return f'CPU ({torch.get_num_threads()} threads)'
 
 
 def random_batch(batch, gt_size, scale, device):
@@ -170,7 +145,7 @@ def measure(args):
                 scale = model.opt['scale']
             batch = random_batch(batch_size, args.gt_size, model.opt['scale'], device)
             model.feed_data(batch)
-            seconds = median_seconds(stepper(model), args.warmup, args.repeats)
+            seconds = median_seconds(stepper(model), args.repeats, args.warmup)
             row = {'model': name, 'batch': batch_size, 'seconds_per_step': seconds, 'steps_per_second': 1 / seconds,
                    'images_per_second': batch_size / seconds,
                    'output_megapixels_per_second': batch_size * args.gt_size**2 / 1e6 / seconds}

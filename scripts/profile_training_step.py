@@ -22,13 +22,9 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from trico_basicsr.utils.timing import device_name, synchronize
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
-
-
-def synchronize():
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
 
 
 def build(options, batch, gt_size, root):
@@ -110,7 +106,7 @@ def main(argv=None):
     model = build(args.options, args.batch, args.gt_size, tempfile.mkdtemp())
     cfg = model.pgr_cfg
     first_tri = (cfg.phases.trilevel_start // cfg.upper_interval + 1) * cfg.upper_interval
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f'CPU ({torch.get_num_threads()} threads)'
+    device = device_name()
     results = {'device': device, 'torch': torch.__version__, 'options': osp.relpath(args.options, ROOT),
                'batch': args.batch, 'gt_size': args.gt_size, 'iterations': {}}
     for label, iteration in (('first-order (warm-up)', 1), ('tri-level with hypergradient', first_tri)):

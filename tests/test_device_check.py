@@ -1,0 +1,22 @@
+"""The prepared GPU check (scripts/device_speed_check.sh) runs end to end, here at CPU sizes."""
+import json
+import os
+import subprocess
+import sys
+
+from tests.helpers.runs import ROOT
+
+
+def test_device_speed_check_runs_all_its_benchmarks_at_cpu_sizes(tmp_path):
+    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(tmp_path), PY=sys.executable, OMP_NUM_THREADS='2')
+    done = subprocess.run(['bash', 'scripts/device_speed_check.sh'], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    speed = json.loads((tmp_path / 'training_speed_gpu.json').read_text())
+    models = {row['model'] for row in speed['rows']}
+    assert {'MSRResNet (BasicSR SRModel, stock)', 'TriCo float32', 'TriCo bf16 autocast'} <= models
+    cost = json.loads((tmp_path / 'pgr_cost_gpu.json').read_text())
+    rows = next(iter(cost['modes'].values()))['rows']
+    assert any(name.startswith('PGR tri-level cycle average') for name in rows)
+    assert 'non-finite' not in (tmp_path / 'pgr_cost.log').read_text()
+    assert (tmp_path / 'profile_gpu.md').read_text().startswith('# Profile of a TriCo training step')
