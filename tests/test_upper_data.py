@@ -2,6 +2,7 @@
 import pytest
 from basicsr.data import build_dataset
 
+from tests.helpers.families import assert_refused_for_training
 from tests.helpers.models import build_tiny_model
 from tests.helpers.runs import ROOT
 from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES, UPPER_FAMILIES, get_preset
@@ -23,12 +24,7 @@ def test_upper_families_are_apart_from_the_training_mix_and_the_reporting_famili
 
 @pytest.mark.parametrize('family', UPPER_FAMILIES)
 def test_upper_families_are_refused_for_the_lower_levels_training_data(family):
-    with pytest.raises(ValueError, match='upper-level family'):
-        get_preset(family, training=True)
-    opt = {'name': 't', 'type': 'CoupledOnlineDataset', 'phase': 'train', 'scale': 4, 'gt_size': 32,
-           'dataroot_gt': 'skimage:astronaut', 'preset': ['camera_mix', family]}
-    with pytest.raises(ValueError, match=family):
-        build_dataset(opt)
+    opt = assert_refused_for_training(family, 'upper-level family')
     assert build_dataset(dict(opt, role='upper'))[0]['lq'].shape == (3, 8, 8)
     with pytest.raises(ValueError, match='held-out family'):  # the upper level is never tuned on a reported family
         get_preset(HELDOUT_FAMILIES[0], training=True, role='upper')
