@@ -10,9 +10,6 @@ family) -- with the hypergradient every ``--upper-interval`` iterations. Reports
 reliable, near 1 it is noise), and how far lambda moved. Writes ``OUT.json`` and ``OUT.md``.
 """
 import argparse
-import json
-import os
-import sys
 import tempfile
 import time
 from os import path as osp
@@ -20,6 +17,7 @@ from os import path as osp
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from trico_basicsr.utils.reports import command_line, write_report
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 SETTINGS = {
@@ -99,13 +97,7 @@ def main(argv=None):
         print(name, results['settings'][name], flush=True)
     from trico_basicsr.pgr.config import DEFAULTS
     results['window'] = DEFAULTS.snr_window
-    command = ' '.join(['python', osp.relpath(osp.abspath(sys.argv[0]), ROOT)] + sys.argv[1:])
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out + '.json', 'w') as f:
-        json.dump(results, f, indent=1)
-    with open(args.out + '.md', 'w') as f:
-        f.write(markdown(results, command))
-    print(markdown(results, command))
+    write_report(args.out, results, markdown(results, command_line(ROOT)))
 
 
 if __name__ == '__main__':

@@ -20,9 +20,6 @@ worker produces for the options' training dataset at this patch size (does ``num
 up with the steps?). Random inputs; EMA off in both models. Writes ``OUT.json`` and ``OUT.md``.
 """
 import argparse
-import json
-import os
-import sys
 import tempfile
 import time
 from os import path as osp
@@ -30,6 +27,7 @@ from os import path as osp
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from trico_basicsr.utils.reports import command_line, write_report
 from trico_basicsr.utils.timing import device_name, median_seconds
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
@@ -205,14 +203,7 @@ def main(argv=None):
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'training_speed_cpu'))
     args = parser.parse_args(argv)
     results = measure(args)
-    command = ' '.join(['python', osp.relpath(osp.abspath(sys.argv[0]), ROOT)] + sys.argv[1:])
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out + '.json', 'w') as f:
-        json.dump(results, f, indent=1)
-    text = markdown(results, command)
-    with open(args.out + '.md', 'w') as f:
-        f.write(text)
-    print(text)
+    write_report(args.out, results, markdown(results, command_line(ROOT)))
 
 
 if __name__ == '__main__':

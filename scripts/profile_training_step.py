@@ -11,9 +11,6 @@ objective evaluations PGR makes (how many, on which variables, how long). Writes
 """
 import argparse
 import collections
-import json
-import os
-import sys
 import tempfile
 import time
 from os import path as osp
@@ -22,6 +19,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from trico_basicsr.utils.reports import command_line, write_report
 from trico_basicsr.utils.timing import device_name, synchronize
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
@@ -115,7 +113,7 @@ def main(argv=None):
     seconds, breakdown = evaluation_breakdown(model, first_tri)
     results['hypergradient_iteration'] = {'seconds': seconds, 'evaluations': breakdown}
 
-    command = ' '.join(['python', osp.relpath(osp.abspath(sys.argv[0]), ROOT)] + sys.argv[1:])
+    command = command_line(ROOT)
     lines = ['# Profile of a TriCo training step', '', f'`{command}` -- {device}, torch {torch.__version__}, '
              f'network and PGR options of `{results["options"]}`, batch {args.batch}, {args.gt_size} px HR patches.',
              '']
@@ -130,12 +128,7 @@ def main(argv=None):
               'by; `hyper` alone needs no backward through the networks).', '',
               '| evaluation | calls | seconds |', '|---|---|---|']
     lines += [f"| `{k}` | {v['calls']} | {v['seconds']:.3f} |" for k, v in hyper['evaluations'].items()]
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out + '.json', 'w') as f:
-        json.dump(results, f, indent=1)
-    with open(args.out + '.md', 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_report(args.out, results, '\n'.join(lines) + '\n')
 
 
 if __name__ == '__main__':

@@ -166,3 +166,15 @@ def test_the_snr_benchmark_reports_every_hyper_variable(tmp_path):
     assert result['hypergradients'] == 6  # iterations 2, 4, ..., 12
     assert len(result['snr']) == 10 and all(v >= 0 for v in result['snr'].values())
     assert out.with_suffix('.md').read_text().startswith('# Hypergradient signal-to-noise ratio')
+
+
+def test_optimiser_variants_the_rule_does_not_model_fall_back_to_sgd():
+    from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
+    for make in (lambda p: torch.optim.Adam([p], lr=1e-2, amsgrad=True),
+                 lambda p: torch.optim.SGD([p], lr=1e-2, momentum=0.9, nesterov=True)):
+        param = torch.nn.Parameter(torch.randn(5))
+        optimizer = make(param)
+        for _ in range(2):
+            param.grad = torch.randn(5)
+            optimizer.step()
+        assert optimizer_step_rule(optimizer, [param]) is None

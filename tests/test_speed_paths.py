@@ -11,7 +11,7 @@ from basicsr.metrics import calculate_ssim
 
 from tests.helpers.models import build_tiny_model, tiny_batch
 from trico_basicsr.losses.semantic_perceptual_loss import SemanticPerceptualLoss
-from trico_basicsr.losses.ssim_loss import SSIMLoss, gaussian_window
+from trico_basicsr.losses.ssim_loss import SSIMLoss, gaussian_kernel_1d
 from trico_basicsr.pgr.precision import LossScale, Precision
 from trico_basicsr.utils.loss_window import LossWindow
 
@@ -19,7 +19,8 @@ from trico_basicsr.utils.loss_window import LossWindow
 def ssim_2d_reference(x, y, size=11, sigma=1.5, c1=0.01**2, c2=0.03**2):
     """SSIM with five full 2-D window convolutions (the textbook form)."""
     channels = x.shape[1]
-    kernel = gaussian_window(size, sigma).to(x).expand(channels, 1, size, size)
+    g = gaussian_kernel_1d(size, sigma).to(x)
+    kernel = torch.outer(g, g).expand(channels, 1, size, size)
 
     def blur(t):
         return F.conv2d(t, kernel, groups=channels)
@@ -226,3 +227,17 @@ def test_an_illumination_far_above_one_has_zero_not_nan_gradient():
     assert torch.equal(illum, torch.ones_like(illum)) and torch.equal(lit, x)
     (lit.sum() + illum.sum()).backward()
     assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
+
+
+def test_an_overflowing_float16_step_is_skipped_and_halves_the_loss_scale(root):
+    warm_up_only = {'train:pgr:phases:cooperative_start': 100, 'train:pgr:phases:trilevel_start': 100}
+    model = build_tiny_model(root, **{'train:amp': {'dtype': 'float16', 'init_scale': 256.0}, **warm_up_only})
+    batch = tiny_batch(model)
+    batch['lq'][0, 0, 0, 0] = float('inf')
+    model.feed_data(batch)
+    model.optimize_parameters(1)
+    assert model.skipped_updates['sr'] == 1 and model.precision.loss_scale == 128.0
+    assert model.get_current_log()['loss_scale'] == 128.0
+    model.feed_data(tiny_batch(model))
+    model.optimize_parameters(2)
+    assert model.precision.scale.finite_streak == 1 and model.precision.loss_scale == 128.0

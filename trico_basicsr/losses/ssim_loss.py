@@ -13,12 +13,6 @@ def gaussian_kernel_1d(size, sigma):
     return g / g.sum()
 
 
-def gaussian_window(size, sigma):
-    """A normalised 2-D Gaussian window (size, size)."""
-    g = gaussian_kernel_1d(size, sigma)
-    return torch.outer(g, g)
-
-
 def separable_blur(t, kernel_1d):
     """Valid-window Gaussian blur of (N, C, H, W) by two 1-D passes: (N, C, H - k + 1, W - k + 1).
 

@@ -112,9 +112,9 @@ class TriLevelModel(SRModel):
         """``torch.compile`` each level network in place (parameter names, and so checkpoints, unchanged)."""
         if not option:
             return
-        kwargs = dict(option) if isinstance(option, dict) else {}
         if option is not True and not isinstance(option, dict):
             raise ValueError(f'train.compile: expected true, false or torch.compile arguments, got {option!r}')
+        kwargs = dict(option) if isinstance(option, dict) else {}
         if self.pgr_cfg.hvp == 'double_backward':
             raise ValueError('train.compile needs train.pgr.hvp: finite_difference -- compiled graphs do not '
                              'support the double backward the other mode takes')
@@ -226,11 +226,11 @@ class TriLevelModel(SRModel):
 
     def optimize_parameters(self, current_iter):
         self._current_iter = current_iter
-        skipped_before = self._first_order_skips()
+        skipped_before = dict(self.skipped_updates)
         stats = self.pgr.iteration(current_iter, self.params, self._objectives(current_iter), self._apply,
                                    steps=self._response_steps)
-        if self.precision.loss_scale != 1.0:
-            self.precision.scale.update(finite=self._first_order_skips() == skipped_before)
+        if self.precision.scaled:
+            self._update_loss_scale(skipped_before, responded=bool(stats['middle_response']))
         self.loss_window.add(self._losses(stats))
         self._phase = stats['phase']
         if self.ema_decay > 0:
@@ -248,8 +248,12 @@ class TriLevelModel(SRModel):
         return {level: optimizer_step_rule(optimizer, self.params[level], grads.get(level))
                 for level, optimizer in self.level_optimizers.items() if level != UPPER}
 
-    def _first_order_skips(self):
-        return sum(self.skipped_updates.get(level, 0) for level in (LOWER, MIDDLE))
+    def _update_loss_scale(self, skipped_before, responded):
+        """Back the float16 loss scale off when an update from the scaled first-order pass overflowed: the
+        lower level's always, the middle level's unless it came from the (float32) response."""
+        levels = [LOWER] + ([MIDDLE] if MIDDLE in skipped_before and not responded else [])
+        overflowed = any(self.skipped_updates[level] > skipped_before[level] for level in levels)
+        self.precision.scale.update(finite=not overflowed)
 
     def model_ema(self, decay=0.999):
         """BasicSR's weight average (``ema = decay * ema + (1 - decay) * params``) in two fused list ops."""
@@ -273,23 +277,26 @@ class TriLevelModel(SRModel):
 
     @property
     def log_dict(self):
-        """The values :meth:`get_current_log` would report now, without starting a new window."""
-        return self._log(reset=False)
+        """This rank's values :meth:`get_current_log` would report now, without starting a new window
+        (no rank average: safe to read on one rank)."""
+        return self._log(reduce=None, reset=False)
 
     def get_current_log(self):
-        """Mean of each logged loss over the iterations since the last call (read every ``print_freq``:
-        the only host-device synchronisation of the logging), the current lambda and counters."""
-        return self._log(reset=True)
+        """Mean of each logged loss over the iterations since the last call, averaged over ranks (read
+        every ``print_freq``, on every rank: the only host-device synchronisation of the logging), the
+        current lambda and counters."""
+        return self._log(reduce=self.reduce_loss_dict, reset=True)
 
-    def _log(self, reset):
-        log = self.loss_window.read(self.reduce_loss_dict, reset)
+    def _log(self, reduce, reset):
+        log = self.loss_window.read(reduce, reset)
         log['pgr_phase'] = self._phase
-        log.update({f'lambda_{name}': w for name, w in self.hyper.named_weights().items()})
+        weights = self.hyper.named_weights()
+        log.update({f'lambda_{name}': w for name, w in weights.items()})
         log['skipped_updates'] = float(sum(self.skipped_updates.values()))
         ratios = self.hyper_snr.ratios()
         if ratios is not None:
-            log.update((f'hyper_snr_{name}', r) for name, r in zip(self.hyper.named_weights(), ratios.tolist()))
-        if self.precision.loss_scale != 1.0:
+            log.update((f'hyper_snr_{name}', r) for name, r in zip(weights, ratios.tolist()))
+        if self.precision.scaled:
             log['loss_scale'] = self.precision.loss_scale
         return log
 

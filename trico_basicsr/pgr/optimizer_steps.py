@@ -14,9 +14,10 @@ with ``t`` the step about to be taken and ``m`` the optimiser's first moment. ``
 bias-corrected second moment *after* the update with this iteration's first-order gradient ``g0``
 (``beta2 v + (1 - beta2) g0^2``), then held fixed: at ``g = g0`` the rule is exactly the step Adam
 takes, and holding ``v`` keeps the derivative bounded where ``v`` was still near zero (there a held
-old ``v`` would turn rounding noise into huge moves). Weight decay and Nesterov momentum are left
-out. Before the optimiser's first step there is no state to model: the rule is None and the response
-falls back to SGD at ``response_lr``.
+old ``v`` would turn rounding noise into huge moves). Weight decay is left
+out. Before the optimiser's first step there is no state to model, and AMSGrad, Nesterov and
+``maximize`` take other steps: the rule is then None and the response falls back to SGD at
+``response_lr``.
 """
 import torch
 
@@ -25,6 +26,8 @@ from .response import StepRule
 
 def _adam_rule(optimizer, params, grads):
     group = optimizer.param_groups[0]
+    if group.get('amsgrad') or group.get('maximize'):
+        return None  # another step than the one modelled here: fall back to SGD at response_lr
     lr, (beta1, beta2), eps = group['lr'], group['betas'], group['eps']
     gains, offsets = [], []
     for index, param in enumerate(params):
@@ -46,6 +49,8 @@ def _adam_rule(optimizer, params, grads):
 
 def _sgd_rule(optimizer, params, grads):
     group = optimizer.param_groups[0]
+    if group.get('nesterov') or group.get('maximize'):
+        return None
     lr, momentum = group['lr'], group.get('momentum', 0)
     if not momentum:
         return StepRule(float(lr))

@@ -70,9 +70,14 @@ class Precision:
         return self.dtype is not None
 
     @property
+    def scaled(self):
+        """Whether the loss is scaled (float16): the scale then adapts and is logged."""
+        return self.dtype is torch.float16
+
+    @property
     def loss_scale(self):
         """The factor the first-order loss is multiplied by before backward (1 unless float16)."""
-        return self.scale.value if self.dtype is torch.float16 else 1.0
+        return self.scale.value if self.scaled else 1.0
 
     def autocast(self, device):
         """The autocast context for a forward pass on ``device`` (a no-op for float32)."""
