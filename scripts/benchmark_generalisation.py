@@ -167,9 +167,12 @@ class ScoreCache:
         else:
             self.misses += 1
             self.entries[key] = compute()
-            with open(self.path + '.tmp', 'w') as f:
+            if osp.isfile(self.path):  # another process may have added entries since: keep them
+                self.entries = {**json.load(open(self.path)), **self.entries}
+            tmp = f'{self.path}.{os.getpid()}.tmp'
+            with open(tmp, 'w') as f:
                 json.dump(self.entries, f)
-            os.replace(self.path + '.tmp', self.path)
+            os.replace(tmp, self.path)
         return self.entries[key]
 
 

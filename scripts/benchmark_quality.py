@@ -1,21 +1,39 @@
-"""Equal-budget quality benchmark: five ways to restore ultra-dark low-resolution photos.
+"""Fair multi-seed benchmark: does learning the upper level (PGR) beat hand-set and tuned fixed training?
 
     python scripts/benchmark_quality.py --train-hr datasets/BSD100 --test-hr datasets/Set14 datasets/Set5 \
-        --scale 4 --preset ultra_dark --iters 3000 --out docs/benchmarks/quality_x4
+        --options options/trico_demo_bsd100_x4.yml --iters 1500 --seeds 0 1 2 \
+        --real ../shared/datasets/lowlight_real/SCI --out docs/benchmarks/quality_x4
 
-Methods: (a) bicubic + global auto-exposure; (b) LIME-style enhancement + bicubic; (c) learned cascade:
-the illumination net trained alone, then the SR net trained alone on its outputs; (d) TriCoNet trained
-jointly with the fixed hand-set loss weights; (e) TriCoNet with PGR (tri-level). (c), (d) and (e) get
-the same iteration budget and seed ((c) splits it: a quarter for the illumination stage); (d) is also
-trained for the wall-clock time that (e) took ("d_equal_time"). Test pairs are synthesised with
-``make_coupled_pairs`` (same preset, seed). Writes ``results.json``, ``results.md`` (every metric, per
-method and test set) and ``grid.png`` (input, each method, ground truth) under ``--out``; checkpoints,
-option files and logs go to ``--work`` (default ``--out/work``, not meant to be committed).
+Every learned method trains the same network (``--options``) on the same images -- the training
+folder minus the options' ``upper_split`` held-out part -- with the same degradation mix, batch,
+crops, iterations and seed:
+
+- ``fixed_s<S>``: joint training with fixed loss weights, every term other than the two pixel terms
+  scaled by ``S`` (``--grid``; ``S = 1`` is the hand-set weighting, ``S = 0`` is pixel loss only);
+- ``pgr``: TriCo's tri-level training with the options' PGR settings (phases at 10 % and 20 % of the
+  budget), the loss weights learned on the held-out images degraded by the options' upper family;
+- ``pgr_training_family`` (ablation): the same, but the upper level judged on the training presets;
+- ``pgr_mixture``: ``pgr`` whose upper level also learns the degradation mixture (one sample weight per
+  preset of the training mix, ``train.pgr.sample_weights: {by: preset}``);
+- ``cascade``: the illumination net trained alone for a quarter of the budget, then the SR net alone;
+- ``best_fixed_equal_time``: the grid weighting with the best selection PSNR, trained for as many
+  iterations as fit in the PGR run's wall-clock time (same seed).
+
+The grid winner is chosen per seed on the **same held-out images the upper level learns from**,
+degraded with the upper family (``selection``), so PGR and the grid search use the same extra data.
+Scores: PSNR and SSIM (RGB, scale border cropped) on each never-trained degradation family (``--families``)
+of each test set; with ``--real``, NIQE and ``dark_lift`` on the first ``--real-count`` real photos.
+
+Resumable: each finished run leaves ``WORK/runs/<method>_s<seed>.json`` (iterations, seconds,
+checkpoint) and is not trained again; scores are cached by checkpoint hash. ``summary.json`` (per
+method: per-seed scores, iterations and training seconds; mean and std over seeds), ``results.md``
+and ``lambda.png`` (PGR's loss weights over the iterations) are rewritten after every run.
 """
 import argparse
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,299 +46,516 @@ import yaml
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
-METRICS = {  # name: (BasicSR metric type, full reference, higher is better)
-    'PSNR': ('calculate_psnr', True, True), 'SSIM': ('calculate_ssim', True, True),
-    'LPIPS': ('calculate_lpips', True, False), 'RMSE': ('calculate_rmse', True, False),
-    'DeltaE': ('calculate_delta_e', True, False), 'LOE': ('calculate_loe', True, False),
-    'NIQE': ('calculate_niqe', False, False), 'PIQE': ('calculate_piqe', False, False),
-}
-METHODS = {  # key: (table row, grid label)
-    'a_bicubic_ae': ('(a) bicubic + auto-exposure', '(a) bicubic+AE'),
-    'b_lime_bicubic': ('(b) LIME-style + bicubic', '(b) LIME+bicubic'),
-    'c_cascade': ('(c) cascade: illum alone, then SR alone', '(c) cascade'),
-    'd_joint_fixed': ('(d) TriCoNet joint, fixed weights', '(d) fixed weights'),
-    'd_equal_time': ('(d) same, trained for (e)\'s wall-clock', '(d) equal time'),
-    'e_trico_pgr': ('(e) TriCoNet + PGR (tri-level)', '(e) TriCo PGR'),
-}
-TRAINED = ('c_cascade', 'd_joint_fixed', 'd_equal_time', 'e_trico_pgr')
+PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
+LEARNED = ('pgr', 'pgr_training_family', 'pgr_mixture', 'cascade', 'best_fixed_equal_time')
+REPORTED_SCORES = ('PSNR', 'SSIM')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--train-hr', required=True, help='folder of normal-light HR training images')
     parser.add_argument('--test-hr', nargs='+', required=True, help='folders of HR test images (one test set each)')
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_bsd100_x4.yml'),
+                        help='the TriCo options every method shares (network, data, mix, PGR settings)')
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
-    parser.add_argument('--preset', default='ultra_dark')
-    parser.add_argument('--iters', type=int, default=3000, help='training iterations of each learned method')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--iters', type=int, default=1500, help='training iterations of each learned method')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--grid', type=float, nargs='+', default=[0.0, 0.5, 1.0, 2.0],
+                        help='fixed weightings: scale of the non-pixel loss terms (0 = pixel loss only)')
+    parser.add_argument('--methods', nargs='+', default=['fixed', 'pgr', 'best_fixed_equal_time'],
+                        help="which to train: 'fixed' (the grid) and any of " + ', '.join(LEARNED))
+    parser.add_argument('--families', nargs='+', default=['heldout_aces_lanczos', 'heldout_banding_jpeg'],
+                        help='never-trained degradation families of the test sets')
+    parser.add_argument('--upper-family', default='upper_reinhard_skip',
+                        help="the upper level's family for 'pgr' and for the grid's selection set")
+    parser.add_argument('--gt-size', type=int, help='training crop size (default: the options)')
+    parser.add_argument('--batch', type=int, help='batch size (default: the options)')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads of each training run')
+    parser.add_argument('--real', help='folder of real dark photos (no ground truth)')
+    parser.add_argument('--real-count', type=int, default=8)
+    parser.add_argument('--data-seed', type=int, default=0, help='seed of the test and selection pairs')
     parser.add_argument('--out', required=True)
-    parser.add_argument('--work', help='checkpoints, options and logs (default: OUT/work)')
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'),
-                        help='option file whose network and PGR settings the learned methods share')
-    parser.add_argument('--skip-equal-time', action='store_true', help='do not train d_equal_time')
-    parser.add_argument('--grid-images', type=int, default=3, help='test images shown in grid.png')
-    parser.add_argument('--skip-training', action='store_true',
-                        help='evaluate the checkpoints already in --work (training times from OUT/results.json)')
-    return parser.parse_args(argv)
+    parser.add_argument('--work', help='runs, checkpoints, pairs and logs (default: OUT/work)')
+    parser.add_argument('--max-runs', type=int, help='stop after training this many runs (resume later)')
+    args = parser.parse_args(argv)
+    unknown = set(args.methods) - {'fixed', *LEARNED}
+    if unknown:
+        parser.error(f"--methods: unknown {sorted(unknown)}; choose from fixed, {', '.join(LEARNED)}")
+    if 'best_fixed_equal_time' in args.methods and not {'fixed', 'pgr'} <= set(args.methods):
+        parser.error('--methods best_fixed_equal_time needs fixed and pgr')
+    return args
 
 
 # ------------------------------------------------------------------------------------------------ options
-def base_options(args, work):
+def base_options(args):
+    """The shared options: ``--options`` with the benchmark's data, budget and no validation."""
     from trico_basicsr.utils.options import read_options
     opt = read_options(args.options)
     opt['scale'] = args.scale
     opt['network_g']['upscale'] = args.scale
-    opt['manual_seed'] = args.seed
     train = opt['datasets']['train']
-    train.update(dataroot_gt=osp.abspath(args.train_hr), preset=args.preset, name='train_hr',
-                 upper_split={'fraction': 0.2, 'seed': args.seed})
+    if not train.get('upper_split'):
+        raise SystemExit(f'error: {args.options}: datasets.train needs an upper_split (the held-out images)')
+    bundled = str(args.train_hr).startswith('skimage:')  # scikit-image's photos (tests, demos)
+    train.update(dataroot_gt=args.train_hr if bundled else osp.abspath(args.train_hr),
+                 name='skimage' if bundled else osp.basename(osp.normpath(args.train_hr)))
     train.pop('meta_info_file', None)
-    first_test = osp.join(work, 'pairs', test_name(args.test_hr[0]))
-    opt['datasets']['val'] = {'name': test_name(args.test_hr[0]), 'type': 'CoupledPairedDataset',
-                              'dataroot_gt': osp.join(first_test, 'gt'),
-                              'dataroot_lq': osp.join(first_test, f'lq_x{args.scale}')}
-    opt['train']['total_iter'] = args.iters
-    opt['train']['scheduler'] = {'type': 'CosineAnnealingRestartLR', 'periods': [args.iters], 'eta_min': 1e-5}
-    opt['val'] = {'val_freq': 10**9, 'save_img': False,  # validated once, after training
-                  'metrics': {'psnr': {'type': 'calculate_psnr', 'crop_border': args.scale}}}
-    opt['logger'].update(print_freq=100, save_checkpoint_freq=10**9, use_tb_logger=False)
+    for key, value in (('gt_size', args.gt_size), ('batch_size_per_gpu', args.batch)):
+        if value:
+            train[key] = value
+    opt['datasets'] = {'train': train}  # no validation: the runs are scored afterwards, all alike
+    opt.pop('val', None)
+    opt['logger'].update(print_freq=50, save_checkpoint_freq=10**9, use_tb_logger=False)
+    opt['path'].update(pretrain_network_g=None, resume_state=None)
+    opt['num_gpu'] = 0
     return opt
 
 
-def method_options(base, method, iters, work):
-    """The options of one training run (cascade stages are 'c_cascade_illum' and 'c_cascade')."""
-    opt = copy.deepcopy(base)
-    opt['name'] = f'bench_{method}'
-    pgr = opt['train']['pgr']
+def with_budget(opt, iters):
+    opt['train']['total_iter'] = iters
+    scheduler = opt['train'].get('scheduler', {})
+    if 'periods' in scheduler:  # a cosine schedule spans the whole budget
+        scheduler['periods'] = [iters]
+    return opt
+
+
+def fixed_terms(opt, scale):
+    """Scale every non-pixel term of both levels by ``scale`` (0 drops them); all levels train jointly."""
+    from trico_basicsr.pgr.config import load_pgr_config, to_dict
+    cfg = to_dict(load_pgr_config(opt['train'].get('pgr')))
+    for level in ('sr_terms', 'illum_terms'):
+        terms = {}
+        for name, term in cfg[level].items():
+            if name in PIXEL_TERMS:
+                terms[name] = term
+            elif scale > 0:
+                terms[name] = {**term, 'loss_weight': term['loss_weight'] * scale}
+        opt['train']['pgr'][level] = terms
+    return opt
+
+
+def method_options(base, method, iters, seed, args, work, grid_scale=None):
+    """Options of one run; ``method`` is ``fixed`` (with ``grid_scale``), a PGR variant or a cascade stage."""
+    opt = with_budget(copy.deepcopy(base), iters)
+    opt['manual_seed'] = seed
+    pgr = opt['train'].setdefault('pgr', {})
     never = {'cooperative_start': None, 'trilevel_start': None}
-    if method == 'c_cascade_illum':
-        pgr.update(train_levels=['illum'], phases=never)
-        pgr['illum_terms'] = {k: v for k, v in pgr['illum_terms'].items() if v.get('type') != 'LowerObjective'}
-        opt['train']['total_iter'] = iters // 4
-        opt['train']['scheduler']['periods'] = [iters // 4]
-    elif method == 'c_cascade':
-        pgr.update(train_levels=['sr'], phases=never)
-        opt['path']['pretrain_network_g'] = osp.join(work, 'experiments', 'bench_c_cascade_illum', 'models',
-                                                     'net_g_latest.pth')
-        opt['path']['param_key_g'] = 'params_ema'
-        opt['train']['total_iter'] = iters - iters // 4
-        opt['train']['scheduler']['periods'] = [iters - iters // 4]
-    elif method in ('d_joint_fixed', 'd_equal_time'):
+    if method in ('fixed', 'best_fixed_equal_time'):
+        fixed_terms(opt, grid_scale)
         pgr.update(train_levels=['sr', 'illum'], phases=never)
-        opt['train']['total_iter'] = iters
-        opt['train']['scheduler']['periods'] = [iters]
-    elif method == 'e_trico_pgr':
+    elif method in ('pgr', 'pgr_training_family', 'pgr_mixture'):
         pgr['phases'] = {'cooperative_start': iters // 10, 'trilevel_start': iters // 5}
+        pgr['upper_data'] = {**pgr.get('upper_data', {}),
+                             'preset': None if method == 'pgr_training_family' else args.upper_family}
+        if method == 'pgr_mixture':
+            pgr['sample_weights'] = {'by': 'preset'}
+    elif method == 'cascade_illum':
+        pgr.update(train_levels=['illum'], phases=never)
+        cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
+        pgr['illum_terms'] = {k: v for k, v in cfg_illum.items() if v.get('type') != 'LowerObjective'}
+        with_budget(opt, iters // 4)
+    elif method == 'cascade':
+        pgr.update(train_levels=['sr'], phases=never)
+        opt['path'].update(pretrain_network_g=osp.join(work, 'experiments', f'cascade_illum_s{seed}', 'models',
+                                                       'net_g_latest.pth'), param_key_g='params_ema')
+        with_budget(opt, iters - iters // 4)
     else:
         raise ValueError(method)
-    if method != 'e_trico_pgr':  # only PGR needs held-out images: the others train on all of them
-        opt['datasets']['train'].pop('upper_split', None)
     return opt
-
-
-def test_name(folder):
-    return osp.basename(osp.normpath(folder))
 
 
 # ------------------------------------------------------------------------------------------------ training
-def train(opt, work):
+def train(opt, work, threads=1):
     """Train with the plugin's entry point (experiments under ``work``); returns (checkpoint, seconds)."""
     options_file = osp.join(work, 'options', f"{opt['name']}.yml")
     os.makedirs(osp.dirname(options_file), exist_ok=True)
     with open(options_file, 'w') as f:
         yaml.safe_dump(opt, f, sort_keys=False)
-    code = ('import sys; from trico_basicsr.train import main; '
+    code = ('import sys; import torch; from trico_basicsr.train import main; '
+            f'torch.set_num_threads({threads}); '
             f'sys.argv = ["train.py", "-opt", {options_file!r}]; main({work!r})')
     log = osp.join(work, 'logs', f"{opt['name']}.log")
     os.makedirs(osp.dirname(log), exist_ok=True)
+    env = {**os.environ, 'OMP_NUM_THREADS': str(threads)}
     start = time.time()
     with open(log, 'w') as f:
-        proc = subprocess.run([sys.executable, '-c', code], stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.run([sys.executable, '-c', code], stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     seconds = time.time() - start
     if proc.returncode != 0:
         raise RuntimeError(f"training {opt['name']} failed; see {log}")
     return osp.join(work, 'experiments', opt['name'], 'models', 'net_g_latest.pth'), seconds
 
 
-# ------------------------------------------------------------------------------------------------ evaluation
+class Runs:
+    """Finished runs, one JSON record each under ``WORK/runs`` (written last: a record means done)."""
+
+    def __init__(self, work, threads, max_runs=None):
+        self.work, self.threads, self.max_runs, self.trained = work, threads, max_runs, 0
+        os.makedirs(osp.join(work, 'runs'), exist_ok=True)
+
+    def record_path(self, name):
+        return osp.join(self.work, 'runs', f'{name}.json')
+
+    def get(self, name):
+        path = self.record_path(name)
+        return json.load(open(path)) if osp.isfile(path) else None
+
+    def run(self, name, opt, extra=None):
+        """The record of run ``name``, training it first unless it is done (None once ``max_runs`` is hit)."""
+        done = self.get(name)
+        if done is not None and osp.isfile(done['checkpoint']):
+            return done
+        if self.max_runs is not None and self.trained >= self.max_runs:
+            return None
+        opt = {**opt, 'name': name}
+        print(f"training {name} ({opt['train']['total_iter']} iterations) ...", flush=True)
+        checkpoint, seconds = train(opt, self.work, self.threads)
+        self.trained += 1
+        record = {'checkpoint': checkpoint, 'seconds': seconds, 'iterations': opt['train']['total_iter'],
+                  'date': time.strftime('%Y-%m-%d %H:%M'), **(extra or {})}
+        from trico_basicsr.utils.atomic import atomic_write
+        atomic_write(self.record_path(name), lambda f: f.write(json.dumps(record, indent=1).encode()))
+        return record
+
+
+# ------------------------------------------------------------------------------------------------ data
+def selection_pairs(args, base, work):
+    """Pairs of the held-out (upper-split) training images, degraded with the upper family."""
+    import make_coupled_pairs
+
+    from trico_basicsr.data.image_source import ImageSource
+    from trico_basicsr.data.upper_split import select_split
+    out = osp.join(work, 'pairs', f'selection_{args.upper_family}_x{args.scale}')
+    if osp.isdir(out):
+        return out
+    held_out = select_split(ImageSource(osp.abspath(args.train_hr), where='--train-hr'),
+                            base['datasets']['train']['upper_split'], 'upper', '--train-hr')
+    links = osp.join(work, 'pairs', 'selection_hr')
+    os.makedirs(links, exist_ok=True)
+    for index in range(len(held_out)):
+        target = osp.join(links, osp.basename(held_out.path(index)))
+        if not osp.lexists(target):
+            os.symlink(osp.abspath(held_out.path(index)), target)
+    make_coupled_pairs.make_pairs(links, out, args.scale, args.upper_family, args.data_seed, progress=False)
+    return out
+
+
+def test_pairs(args, work):
+    """``{'<family> / <test set>': pair folder}`` for every never-trained family and test set."""
+    import make_coupled_pairs
+
+    from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES
+    pairs = {}
+    for family in args.families:
+        if family not in HELDOUT_FAMILIES:
+            raise SystemExit(f'error: --families {family}: not a never-trained family ({", ".join(HELDOUT_FAMILIES)})')
+        for folder in args.test_hr:
+            name = osp.basename(osp.normpath(folder))
+            pairs[f'{family} / {name}'] = osp.join(work, 'pairs', f'{family}_{name}_x{args.scale}')
+            if not osp.isdir(pairs[f'{family} / {name}']):
+                make_coupled_pairs.make_pairs(folder, pairs[f'{family} / {name}'], args.scale, family,
+                                              args.data_seed, progress=False)
+    return pairs
+
+
+# ------------------------------------------------------------------------------------------------ scoring
 def to_bgr_uint8(img):
     return np.ascontiguousarray(np.clip(np.rint(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
 
 
-def evaluate(restore, pairs_dir, scale, grid_keys, grid):
-    """Mean of every metric over a pair folder; ``restore`` maps an LQ image to an HR image."""
-    from basicsr.metrics import calculate_metric
+class Scorer:
+    """Scores of a checkpoint (cached by its SHA-1 and the data): selection PSNR, test sets, real photos."""
 
-    from trico_basicsr.data.image_io import read_image
-    names = sorted(os.listdir(osp.join(pairs_dir, 'gt')))
-    sums = {name: [] for name in METRICS}
-    for file_name in names:
-        gt = read_image(osp.join(pairs_dir, 'gt', file_name))
-        lq = read_image(osp.join(pairs_dir, f'lq_x{scale}', file_name))
-        out = restore(lq)
-        data = {'img': to_bgr_uint8(out), 'img2': to_bgr_uint8(gt)}
-        for metric, (metric_type, full_reference, _) in METRICS.items():
-            args = data if full_reference else {'img': data['img']}
-            sums[metric].append(calculate_metric(args, {'type': metric_type, 'crop_border': scale}))
-        key = osp.splitext(file_name)[0]
-        if key in grid_keys:
-            grid.setdefault(key, {'input': lq, 'gt': gt})
-            grid[key]['out'] = grid[key].get('out', []) + [out]
-    return {metric: float(np.mean(values)) for metric, values in sums.items()}
+    def __init__(self, args, work, selection, tests):
+        import benchmark_generalisation as gen
+        self.gen, self.args, self.selection, self.tests = gen, args, selection, tests
+        self.cache = gen.ScoreCache(osp.join(work, 'scores.json'))
+        self.real = gen.real_photos(args.real)[:args.real_count] if args.real else []
 
+    def restorer(self, method):
+        from trico_basicsr.baselines import bicubic_auto_exposure
+        if method == 'bicubic_auto_exposure':
+            return (lambda lq: bicubic_auto_exposure(lq, self.args.scale)), f'bicubic+AE @ {self.gen.SCORING_CODE}'
+        from trico_basicsr.utils.inference import TriCoEnhancer
+        identity = f'checkpoint {self.gen._sha1(method)} @ {self.gen.SCORING_CODE}'
+        return TriCoEnhancer(method, device='cpu').enhance, identity
 
-def learned_restorer(checkpoint):
-    from trico_basicsr.utils.inference import TriCoEnhancer
-    return TriCoEnhancer(checkpoint, device='cpu').enhance
-
-
-def save_grid(grid, labels, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    rows = list(grid.values())
-    cols = 2 + len(labels)
-    fig, axes = plt.subplots(len(rows), cols, figsize=(2.2 * cols, 2.2 * len(rows) + 0.4), squeeze=False)
-    for r, row in enumerate(rows):
-        factor = row['gt'].shape[0] // row['input'].shape[0]
-        panels = [('dark input (nearest)', row['input'].repeat(factor, axis=0).repeat(factor, axis=1))]
-        panels += list(zip(labels, row['out'])) + [('ground truth', row['gt'])]
-        for c, (label, img) in enumerate(panels):
-            axes[r][c].imshow(np.clip(img, 0, 1))
-            axes[r][c].set_xticks([])
-            axes[r][c].set_yticks([])
-            if r == 0:
-                axes[r][c].set_title(label, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    def scores(self, method):
+        """``{'selection_PSNR', 'test': {set: {PSNR, SSIM, ...}}, 'real': {...}}`` of a checkpoint or baseline."""
+        gen, scale = self.gen, self.args.scale
+        restore, identity = self.restorer(method)
+        out = {'test': {}}
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            out['selection_PSNR'] = self.cache.get(
+                f'selection {self.selection} x{scale} | {identity}',
+                lambda: gen.evaluate_pairs(restore, self.selection, scale, niqe=False))['PSNR']
+            for name, folder in self.tests.items():
+                out['test'][name] = self.cache.get(f'{name} x{scale} seed {self.args.data_seed} | {identity}',
+                                                   lambda: gen.evaluate_pairs(restore, folder, scale, niqe=False))
+            if self.real:
+                out['real'] = self.cache.get(f'real {self.args.real} ({len(self.real)}) x{scale} | {identity}',
+                                             lambda: gen.evaluate_real(restore, self.real, scale))
+        return out
 
 
-def markdown(results, args):
-    lines = [f'# Quality benchmark: x{args.scale}, preset `{args.preset}`, {args.iters} iterations, '
-             f'seed {args.seed}', '',
-             f'Trained on `{test_name(args.train_hr)}`; command: `{" ".join(results["command"])}`. '
-             'Times are wall-clock seconds of each training run on a 2-core CPU (including start-up and one '
-             'validation); (c) is its two stages together. RMSE in 8-bit levels, LOE in % of pixel pairs.', '']
-    if results.get('reevaluated'):
-        lines += [f"Checkpoints re-evaluated with this code (`--skip-training`, {results['reevaluated']}); "
-                  'training iterations and times are those of the run above.', '']
-    if results.get('pgr'):
-        pgr = results['pgr']
-        lines += [f"PGR settings of (e) (from `{pgr['options']}`): T_M = {pgr['middle_interval']}, "
-                  f"T_U = {pgr['upper_interval']}, phases {pgr['phases']}, HVP `{pgr['hvp']}`.", '']
-    for dataset, per_method in results['test'].items():
-        lines += [f'## {dataset}', '',
-                  '| method | ' + ' | '.join(f"{m} {'↑' if METRICS[m][2] else '↓'}" for m in METRICS) +
-                  ' | train iters | train s |',
-                  '|---|' + '---|' * (len(METRICS) + 2)]
-        for method, scores in per_method.items():
-            cells = ['n/a' if np.isnan(scores[m]) else f'{scores[m]:.4f}' if m in ('SSIM', 'LPIPS')
-                     else f'{scores[m]:.2f}'
-                     for m in METRICS]
-            seconds, iters = results['train_seconds'].get(method), results['iterations'].get(method)
-            lines.append(f'| {METHODS[method][0]} | ' + ' | '.join(cells) +
-                         f" | {'' if iters is None else iters} | {'' if seconds is None else round(seconds)} |")
-        lines.append('')
-    if any(np.isnan(s['LPIPS']) for per in results['test'].values() for s in per.values()):
-        lines += ['LPIPS is n/a: its AlexNet backbone weights are not available offline here '
-                  '(see `trico_basicsr/metrics/lpips_metric.py`).', '']
-    if results.get('final_weights'):
-        lines += ['Loss-term weights learned by PGR (e), mean 1 per level: ' + ', '.join(
-            f'{k} {v:.3f}' for k, v in results['final_weights'].items()), '']
-    return '\n'.join(lines)
+# ------------------------------------------------------------------------------------------------ summary
+def grid_name(scale):
+    return f'fixed_s{scale:g}'
 
 
-def train_all(args, base, work):
-    """Train (c), (d), (e) and, unless skipped, (d) for (e)'s wall-clock; returns checkpoints and seconds."""
-    checkpoints, seconds = {}, {}
-    iterations = {'c_cascade': args.iters, 'd_joint_fixed': args.iters, 'e_trico_pgr': args.iters}
-    for method in ('c_cascade_illum', 'c_cascade', 'd_joint_fixed', 'e_trico_pgr'):
-        print(f'training {method} ...', flush=True)
-        checkpoints[method], seconds[method] = train(method_options(base, method, args.iters, work), work)
-    seconds['c_cascade'] += seconds.pop('c_cascade_illum')
-    checkpoints.pop('c_cascade_illum')
-    if not args.skip_equal_time:
-        equal = max(1, round(args.iters * seconds['e_trico_pgr'] / seconds['d_joint_fixed']))
-        print(f'training d_equal_time ({equal} iterations) ...', flush=True)
-        checkpoints['d_equal_time'], seconds['d_equal_time'] = train(
-            method_options(base, 'd_equal_time', equal, work), work)
-        iterations['d_equal_time'] = equal
-    return checkpoints, seconds, iterations
+def mean_std(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {'mean': float(np.mean(values)), 'std': float(np.std(values, ddof=1)) if len(values) > 1 else None,
+            'n': len(values)}
+
+
+def aggregate(per_seed):
+    """Mean and std over seeds of every scalar in the per-seed entries."""
+    seeds = list(per_seed.values())
+    agg = {'iterations': mean_std([s['iterations'] for s in seeds]),
+           'train_seconds': mean_std([s['train_seconds'] for s in seeds]),
+           'selection_PSNR': mean_std([s['selection_PSNR'] for s in seeds]), 'test': {}}
+    for test in seeds[0]['test']:
+        agg['test'][test] = {k: mean_std([s['test'][test][k] for s in seeds if test in s['test']])
+                             for k in seeds[0]['test'][test]}
+        agg['test'][test] = {k: v for k, v in agg['test'][test].items() if v is not None}
+    agg['test']['mean over families and sets'] = {
+        k: mean_std([float(np.mean([s['test'][t][k] for t in s['test']])) for s in seeds]) for k in REPORTED_SCORES}
+    if 'real' in seeds[0]:
+        agg['real'] = {k: mean_std([s['real'][k] for s in seeds]) for k in seeds[0]['real']}
+    return agg
+
+
+def lambda_trajectory(log):
+    """``{'iters': [...], '<level>_<term>': [...]}`` from a training log's lambda lines."""
+    trajectory = {'iters': []}
+    for line in open(log):
+        iteration = re.search(r'iter:\s*(\d+)', line)
+        weights = re.findall(r'lambda_(\w+):\s*([-+0-9.eE]+)', line)
+        if iteration is None or not weights:
+            continue
+        trajectory['iters'].append(int(iteration.group(1)))
+        for name, value in weights:
+            trajectory.setdefault(name, []).append(float(value))
+    return trajectory
+
+
+def plot_lambda(log, path, title):
+    """PGR's loss weights over the iterations of one run (from its log) as a PNG."""
+    from trico_basicsr.utils.plot import plot_hyper_trajectories
+    trajectory = lambda_trajectory(log)
+    names = [k for k in trajectory if k != 'iters']
+    history = [(it, {n: trajectory[n][i] for n in names}) for i, it in enumerate(trajectory['iters'])]
+    if history:
+        plot_hyper_trajectories(history, path, title=title)
+    return trajectory
+
+
+def markdown(summary):
+    cfg = summary['config']
+    lines = [f"# Fair quality benchmark: x{cfg['scale']}, {cfg['iters']} iterations, seeds {cfg['seeds']}", '',
+             f"`{summary['command']}`", '',
+             f"Every learned method trains `{cfg['options']}`'s network on the same {cfg['train_images']} images "
+             f"({cfg['train_hr']} minus the {cfg['held_out_images']} held out for the upper level), batch "
+             f"{cfg['batch']}, {cfg['gt_size']} px crops, one CPU thread each ({cfg['device']}). Scores: mean ± "
+             'std over the seeds (population of seeds, ddof 1). Test sets are darkened with families never '
+             f"trained on ({', '.join(cfg['families'])}); `selection` is PSNR on the held-out images "
+             f"darkened with `{cfg['upper_family']}` -- the data PGR's upper level learns from and the "
+             'data that picks the grid winner.', '']
+
+    def cell(stat, digits=2):
+        if stat is None:
+            return ''
+        std = '' if stat['std'] is None else f" ± {stat['std']:.{digits}f}"
+        return f"{stat['mean']:.{digits}f}{std}"
+
+    tests = list(next(iter(summary['methods'].values()))['aggregate']['test'])
+    lines += ['| method | seeds | iters | train s | selection PSNR | ' + ' | '.join(f'{t} PSNR' for t in tests) + ' |',
+              '|---|---|---|---|---|' + '---|' * len(tests)]
+    for method, entry in summary['methods'].items():
+        agg = entry['aggregate']
+        lines.append(f"| {entry['label']} | {len(entry['seeds'])} | {cell(agg['iterations'], 0)} | "
+                     f"{cell(agg['train_seconds'], 0)} | {cell(agg['selection_PSNR'])} | " +
+                     ' | '.join(cell(agg['test'][t].get('PSNR')) for t in tests) + ' |')
+    lines += ['', '| method | ' + ' | '.join(f'{t} SSIM' for t in tests) + ' |', '|---|' + '---|' * len(tests)]
+    for method, entry in summary['methods'].items():
+        agg = entry['aggregate']
+        lines.append(f"| {entry['label']} | " + ' | '.join(cell(agg['test'][t].get('SSIM'), 4) for t in tests) + ' |')
+    real = {m: e['aggregate'].get('real') for m, e in summary['methods'].items() if e['aggregate'].get('real')}
+    if real:
+        lines += ['', f"Real dark photos (first {cfg['real_count']} of `{cfg['real']}`, area-downsampled by the "
+                  'scale): NIQE (lower is better) and dark_lift (mean output grey of the darkest tenth of the '
+                  'input; night skies should stay near 0).', '', '| method | NIQE | dark_lift | mean grey |',
+                  '|---|---|---|---|']
+        for method, stats in real.items():
+            lines.append(f"| {summary['methods'][method]['label']} | {cell(stats['NIQE'])} | "
+                         f"{cell(stats['dark_lift'], 1)} | {cell(stats['mean_grey'], 1)} |")
+    if summary.get('comparisons'):
+        lines += ['', '## Differences (PSNR dB, mean over the families and test sets; per seed, then mean ± std)', '',
+                  '| comparison | per-seed differences | mean ± std |', '|---|---|---|']
+        for name, comp in summary['comparisons'].items():
+            diffs = ', '.join(f'{d:+.2f}' for d in comp['per_seed'])
+            lines.append(f"| {name} | {diffs} | {comp['mean']:+.2f} ± {comp['std']:.2f} |" if comp['std'] is not None
+                         else f"| {name} | {diffs} | {comp['mean']:+.2f} |")
+    if summary.get('final_lambda'):
+        lines += ['', "PGR's learned loss weights at the end of each run (mean 1 per level):", '']
+        for run, weights in summary['final_lambda'].items():
+            lines.append(f'- `{run}`: ' + ', '.join(f'{k} {v:.2f}' for k, v in weights.items()))
+    return '\n'.join(lines) + '\n'
+
+
+LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
+          'best_fixed_selected': 'best fixed weighting (picked on the selection set)',
+          'pgr': 'TriCo PGR (upper family)',
+          'pgr_training_family': 'TriCo PGR (upper level on the training mix)',
+          'pgr_mixture': 'TriCo PGR + learned degradation mixture',
+          'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time"}
+
+
+def label(method):
+    if method.startswith('fixed_s'):
+        scale = float(method[len('fixed_s'):])
+        return 'fixed, pixel loss only' if scale == 0 else 'fixed, hand-set weights' if scale == 1 else \
+            f'fixed, non-pixel terms x{scale:g}'
+    return LABELS[method]
+
+
+def compare(per_method, first, second):
+    """Per-seed PSNR differences ``first - second`` (mean over families and sets) over the seeds both have."""
+    def mean_psnr(entry):
+        return float(np.mean([scores['PSNR'] for scores in entry['test'].values()]))
+    seeds = sorted(set(per_method.get(first, {})) & set(per_method.get(second, {})))
+    if not seeds:
+        return None
+    diffs = [mean_psnr(per_method[first][s]) - mean_psnr(per_method[second][s]) for s in seeds]
+    return {'seeds': seeds, 'per_seed': diffs, 'mean': float(np.mean(diffs)),
+            'std': float(np.std(diffs, ddof=1)) if len(diffs) > 1 else None}
+
+
+def best_grid(per_method, seed, grid):
+    """The grid weighting with the best selection PSNR for ``seed`` (None until all are scored)."""
+    scored = {grid_name(s): per_method.get(grid_name(s), {}).get(seed) for s in grid}
+    if any(v is None for v in scored.values()):
+        return None
+    return max(scored, key=lambda name: scored[name]['selection_PSNR'])
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import make_coupled_pairs
+    import torch
 
     import trico_basicsr  # noqa: F401
-    from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
+    from trico_basicsr.utils.reports import command_line, write_report
+    torch.set_num_threads(args.threads)
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
-    os.makedirs(args.out, exist_ok=True)
-    pairs = {}
-    for folder in args.test_hr:
-        pairs[test_name(folder)] = osp.join(work, 'pairs', test_name(folder))
-        make_coupled_pairs.make_pairs(folder, pairs[test_name(folder)], args.scale, args.preset, args.seed,
-                                      overwrite=True, progress=False)
-    base = base_options(args, work)
-    command = [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:]
-    if args.skip_training:
-        with open(osp.join(args.out, 'results.json')) as f:
-            previous = json.load(f)
-        seconds, iterations, command = previous['train_seconds'], previous['iterations'], previous['command']
-        pgr = previous.get('pgr') or pgr_settings(args, base)
-        checkpoints = {m: osp.join(work, 'experiments', f'bench_{m}', 'models', 'net_g_latest.pth') for m in TRAINED}
-        checkpoints = {m: path for m, path in checkpoints.items() if osp.isfile(path)}
-    else:
-        checkpoints, seconds, iterations = train_all(args, base, work)
-        pgr = pgr_settings(args, base)
+    base = base_options(args)
+    selection, tests = selection_pairs(args, base, work), test_pairs(args, work)
+    scorer = Scorer(args, work, selection, tests)
+    runs = Runs(work, args.threads, args.max_runs)
+    per_method = {}  # method -> seed -> scores, iterations, seconds
 
-    restorers = {'a_bicubic_ae': lambda lq: bicubic_auto_exposure(lq, args.scale),
-                 'b_lime_bicubic': lambda lq: lime_bicubic(lq, args.scale)}
-    for method in TRAINED:
-        if method in checkpoints:
-            restorers[method] = learned_restorer(checkpoints[method])
-    results = {'command': command, 'iters': args.iters, 'iterations': iterations, 'train_seconds': seconds,
-               'pgr': pgr, 'test': {}}
-    if args.skip_training:
-        results['reevaluated'] = time.strftime('%Y-%m-%d')
-    grid = {}
-    first = test_name(args.test_hr[0])
-    grid_keys = sorted(os.listdir(osp.join(pairs[first], 'gt')))[:args.grid_images]
-    grid_keys = {osp.splitext(k)[0] for k in grid_keys}
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        for dataset, pair_dir in pairs.items():
-            results['test'][dataset] = {}
-            for method, restore in restorers.items():
-                print(f'evaluating {method} on {dataset} ...', flush=True)
-                results['test'][dataset][method] = evaluate(restore, pair_dir, args.scale,
-                                                            grid_keys if dataset == first else set(), grid)
-    results['final_weights'] = final_pgr_weights(work)
-    with open(osp.join(args.out, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1)
-    with open(osp.join(args.out, 'results.md'), 'w') as f:
-        f.write(markdown(results, args))
-    save_grid(grid, [METHODS[m][1] for m in restorers], osp.join(args.out, 'grid.png'))
-    print(markdown(results, args))
+    def add(method, seed, record):
+        if record is not None:
+            entry = scorer.scores(record['checkpoint'])
+            entry.update(iterations=record['iterations'], train_seconds=record['seconds'])
+            if 'grid_scale' in record:
+                entry['grid_scale'] = record['grid_scale']
+            per_method.setdefault(method, {})[seed] = entry
+            write_summary()
 
+    def write_summary():
+        methods = {}
+        for method, per_seed in per_method.items():
+            methods[method] = {'label': label(method), 'seeds': {str(s): v for s, v in sorted(per_seed.items())},
+                               'aggregate': aggregate(per_seed)}
+        chosen = {s: best_grid(per_method, s, args.grid) for s in args.seeds}
+        chosen = {s: name for s, name in chosen.items() if name}
+        derived = dict(per_method)
+        if chosen:  # the grid winner of each seed, picked on the selection set
+            derived['best_fixed_selected'] = {s: per_method[name][s] for s, name in chosen.items()}
+            methods['best_fixed_selected'] = {
+                'label': label('best_fixed_selected'), 'chosen': {str(s): n for s, n in chosen.items()},
+                'seeds': {str(s): v for s, v in sorted(derived['best_fixed_selected'].items())},
+                'aggregate': aggregate(derived['best_fixed_selected'])}
+        comparisons = {}
+        pairs = [(first, other) for first in ('pgr', 'pgr_mixture')
+                 for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
+                 [grid_name(s) for s in args.grid]]
+        pairs += [('pgr_mixture', 'pgr'), ('pgr', 'pgr_training_family')]
+        for first, other in pairs:
+            comp = compare(derived, first, other)
+            if comp:
+                budget = "PGR's wall-clock" if other == 'best_fixed_equal_time' else 'equal iterations'
+                comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
+        final_lambda = {}
+        for method in ('pgr', 'pgr_training_family', 'pgr_mixture'):
+            for seed in per_method.get(method, {}):
+                log = osp.join(work, 'logs', f'{method}_s{seed}.log')
+                trajectory = lambda_trajectory(log)
+                final_lambda[f'{method}_s{seed}'] = {k: v[-1] for k, v in trajectory.items() if k != 'iters'}
+                if seed == min(per_method[method]):
+                    plot_lambda(log, osp.join(args.out, f'lambda_{method}.png'),
+                                f'{label(method)}: loss weights, seed {seed}')
+        train_opt = base['datasets']['train']
+        from trico_basicsr.data.image_source import ImageSource
+        total = len(ImageSource(osp.abspath(args.train_hr)))
+        held_out = len(ImageSource(selection + '/gt'))
+        summary = {'command': command_line(ROOT), 'date': time.strftime('%Y-%m-%d'),
+                   'config': {'options': osp.relpath(args.options, ROOT), 'scale': args.scale, 'iters': args.iters,
+                              'seeds': args.seeds, 'grid': args.grid, 'families': args.families,
+                              'upper_family': args.upper_family, 'train_hr': args.train_hr,
+                              'train_images': total - held_out, 'held_out_images': held_out,
+                              'batch': train_opt['batch_size_per_gpu'], 'gt_size': train_opt['gt_size'],
+                              'pgr': {k: base['train']['pgr'].get(k) for k in ('middle_interval', 'upper_interval',
+                                                                                 'response_step', 'hvp')},
+                              'device': f'CPU, {args.threads} thread(s) per run', 'real': args.real,
+                              'real_count': args.real_count},
+                   'methods': methods, 'comparisons': comparisons, 'final_lambda': final_lambda}
+        write_report(osp.join(args.out, 'summary'), summary, markdown(summary))
+        os.replace(osp.join(args.out, 'summary.md'), osp.join(args.out, 'results.md'))
 
-def pgr_settings(args, base):
-    """The PGR settings method (e) trains with, recorded so a results table says how it was made."""
-    pgr = method_options(base, 'e_trico_pgr', args.iters, '')['train']['pgr']
-    return {'options': osp.relpath(args.options, ROOT), 'middle_interval': pgr['middle_interval'],
-            'upper_interval': pgr['upper_interval'], 'phases': pgr['phases'], 'hvp': pgr.get('hvp')}
-
-
-def final_pgr_weights(work):
-    """The loss-term weights at the end of the PGR run, read from its log's last lambda line."""
-    log = osp.join(work, 'logs', 'bench_e_trico_pgr.log')
-    weights = {}
-    for line in open(log):
-        if 'lambda_' in line and 'iter:' in line:
-            weights = {tok.split(':')[0][len('lambda_'):]: float(tok.split(':')[1])
-                       for tok in line.replace(': ', ':').split() if tok.startswith('lambda_')}
-    return weights
+    baseline = scorer.scores('bicubic_auto_exposure')
+    for seed in args.seeds:
+        per_method.setdefault('bicubic_auto_exposure', {})[seed] = {**baseline, 'iterations': None,
+                                                                    'train_seconds': None}
+    for seed in args.seeds:  # seed-major: a stopped benchmark has whole seeds, not one method everywhere
+        if 'fixed' in args.methods:
+            for scale in args.grid:
+                name = f'{grid_name(scale)}_s{seed}'
+                add(grid_name(scale), seed, runs.run(name, method_options(base, 'fixed', args.iters, seed, args, work,
+                                                                          grid_scale=scale), {'grid_scale': scale}))
+        if 'pgr' in args.methods:
+            add('pgr', seed, runs.run(f'pgr_s{seed}', method_options(base, 'pgr', args.iters, seed, args, work)))
+        if 'best_fixed_equal_time' in args.methods:
+            chosen = best_grid(per_method, seed, args.grid)
+            pgr_record = runs.get(f'pgr_s{seed}')
+            if chosen and pgr_record:
+                fixed_record = runs.get(f'{chosen}_s{seed}')
+                iters = max(1, round(args.iters * pgr_record['seconds'] / fixed_record['seconds']))
+                scale = fixed_record['grid_scale']
+                add('best_fixed_equal_time', seed, runs.run(
+                    f'best_fixed_equal_time_s{seed}',
+                    method_options(base, 'best_fixed_equal_time', iters, seed, args, work, grid_scale=scale),
+                    {'grid_scale': scale, 'chosen': chosen}))
+        if 'cascade' in args.methods:
+            first = runs.run(f'cascade_illum_s{seed}',
+                             method_options(base, 'cascade_illum', args.iters, seed, args, work))
+            if first is not None:
+                second = runs.run(f'cascade_s{seed}', method_options(base, 'cascade', args.iters, seed, args, work))
+                if second is not None:
+                    add('cascade', seed, {**second, 'seconds': first['seconds'] + second['seconds'],
+                                          'iterations': args.iters})
+        if 'pgr_mixture' in args.methods:
+            add('pgr_mixture', seed, runs.run(f'pgr_mixture_s{seed}',
+                                              method_options(base, 'pgr_mixture', args.iters, seed, args, work)))
+        if 'pgr_training_family' in args.methods:
+            add('pgr_training_family', seed, runs.run(
+                f'pgr_training_family_s{seed}',
+                method_options(base, 'pgr_training_family', args.iters, seed, args, work)))
+    write_summary()
 
 
 if __name__ == '__main__':

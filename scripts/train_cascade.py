@@ -2,10 +2,11 @@
 
     python scripts/train_cascade.py --options options/trico_demo_bsd100_x4.yml --iters 6000 --work work/cascade_x4
 
-The cascade is method (c) of ``scripts/benchmark_quality.py``: the illumination net trained alone for a
-quarter of the iterations, then the SR net trained alone on its (frozen) outputs for the rest, with the
-options' network, data, degradation mix and loss terms. Writes
-``WORK/experiments/bench_c_cascade/models/net_g_latest.pth`` (and the first stage's beside it).
+The cascade is method ``cascade`` of ``scripts/benchmark_quality.py``: the illumination net trained alone
+for a quarter of the iterations, then the SR net trained alone on its (frozen) outputs for the rest, with
+the options' network, training images (minus their ``upper_split``, as the TriCo run's lower levels),
+degradation mix and loss terms. Writes ``WORK/experiments/bench_c_cascade/models/net_g_latest.pth``
+(and the first stage's, ``bench_c_cascade_illum``, beside it).
 """
 import argparse
 import sys
@@ -20,22 +21,28 @@ def main(argv=None):
     parser.add_argument('--options', required=True, help='the TriCo training options to match')
     parser.add_argument('--iters', type=int, required=True, help='total iterations of both stages')
     parser.add_argument('--work', required=True, help='folder for the experiments and logs')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads of each stage')
     args = parser.parse_args(argv)
     import benchmark_quality
 
     import trico_basicsr  # noqa: F401
     from trico_basicsr.utils.options import read_options
-    base = read_options(args.options)
-    for split in ('train', 'val'):  # the runs start in another folder: make data paths absolute
-        dataset = base['datasets'][split]
-        dataset['dataroot_gt'] = osp.join(ROOT, dataset['dataroot_gt']) if not str(
-            dataset['dataroot_gt']).startswith('skimage:') else dataset['dataroot_gt']
-    base['val']['val_freq'] = 10**9
-    base['logger'].update(use_tb_logger=False, save_checkpoint_freq=10**9)
+    train_hr = read_options(args.options)['datasets']['train']['dataroot_gt']
+    if not str(train_hr).startswith('skimage:'):
+        train_hr = osp.join(ROOT, train_hr)
+    bench_args = benchmark_quality.parse_args(['--train-hr', train_hr, '--test-hr', '-',
+                                               '--options', args.options, '--out', args.work])
+    base = benchmark_quality.base_options(bench_args)
     work = osp.abspath(args.work)
-    for stage in ('c_cascade_illum', 'c_cascade'):
-        checkpoint, seconds = benchmark_quality.train(benchmark_quality.method_options(base, stage, args.iters, work),
-                                                      work)
+    seed = base.get('manual_seed', 0)
+    first = None
+    for stage, name in (('cascade_illum', 'bench_c_cascade_illum'), ('cascade', 'bench_c_cascade')):
+        opt = benchmark_quality.method_options(base, stage, args.iters, seed, bench_args, work)
+        opt['name'] = name
+        if first is not None:  # the SR stage starts from the illumination stage's weights
+            opt['path']['pretrain_network_g'] = first
+        checkpoint, seconds = benchmark_quality.train(opt, work, threads=args.threads)
+        first = checkpoint
         print(f'{stage}: {checkpoint} ({seconds:.0f} s)', flush=True)
 
 

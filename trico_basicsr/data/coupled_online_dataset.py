@@ -52,6 +52,7 @@ class CoupledOnlineDataset(CoupledBase):
         role = opt.get('role') or ('upper' if opt.get('split_part') == 'upper' else 'lower')
         if role not in ('lower', 'upper'):
             raise ValueError(f"{self.where}.role must be 'lower' or 'upper', got '{role}'")
+        self.preset_names = names
         self.presets = [get_preset(name, opt.get('degradation'), training=self.is_train, role=role) for name in names]
 
     def __len__(self):
@@ -64,9 +65,11 @@ class CoupledOnlineDataset(CoupledBase):
             hr = random_crop(rng, hr, int(self.opt['gt_size']), path)
             hr, = random_flip_rotate(rng, [hr], self.opt.get('use_hflip', True), self.opt.get('use_rot', True))
         # One extra draw only with several presets: a single preset matches make_coupled_pairs exactly.
-        preset = self.presets[int(rng.integers(len(self.presets)))] if len(self.presets) > 1 else self.presets[0]
-        gt, lq, gt_lr, params = make_pair(mod_crop(hr, self.scale), self.scale, preset, rng)
-        return self.sample(gt, lq, gt_lr, gt_path=path, lq_path=path, degradation=params.to_dict())
+        choice = int(rng.integers(len(self.presets))) if len(self.presets) > 1 else 0
+        gt, lq, gt_lr, params = make_pair(mod_crop(hr, self.scale), self.scale, self.presets[choice], rng)
+        # 'preset' names the mix entry that made the sample (train.pgr.sample_weights groups by it)
+        return self.sample(gt, lq, gt_lr, gt_path=path, lq_path=path, degradation=params.to_dict(),
+                           preset=self.preset_names[choice])
 
     def image_key(self, index):
         return self.source.key(index)

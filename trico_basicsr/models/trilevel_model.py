@@ -14,11 +14,12 @@ from basicsr.utils.registry import MODEL_REGISTRY
 from trico_basicsr.data.upper_stream import build_upper_stream, unused_split_warning
 from trico_basicsr.pgr import objectives
 from trico_basicsr.pgr.algorithm import PhasedGradientResponse
-from trico_basicsr.pgr.config import load_pgr_config
+from trico_basicsr.pgr.config import load_pgr_config, to_dict
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
 from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
 from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
 from trico_basicsr.pgr.precision import Precision
+from trico_basicsr.pgr.sample_groups import SampleGroups
 from trico_basicsr.pgr.snr import HypergradientSNR
 from trico_basicsr.utils.atomic import atomic_torch_save
 from trico_basicsr.utils.loss_window import LossWindow
@@ -83,7 +84,10 @@ class TriLevelModel(SRModel):
         self.nets = objectives.LevelNets.of(self.net_g)
         self.has_middle = self.nets.has_middle
         cfg = self.pgr_cfg = load_pgr_config(train_opt.get('pgr'), has_middle=self.has_middle)
-        self.terms = objectives.LevelTerms.from_config(cfg, self.has_middle, self.device)
+        train_data = self.opt.get('datasets', {}).get('train', {})
+        self.sample_groups = SampleGroups.from_config(to_dict(cfg.sample_weights),
+                                                      train_data.get('preset', 'ultra_dark'))
+        self.terms = objectives.LevelTerms.from_config(cfg, self.has_middle, self.device, self.sample_groups)
         self.hyper = self.terms.hyper
         self.params = {**self.nets.parameters(), UPPER: self.hyper.logit_list()}
 
@@ -175,6 +179,9 @@ class TriLevelModel(SRModel):
         if 'gt' in data:
             self.gt = data['gt'].to(self.device, memory_format=layout)
         self.gt_lr = data['gt_lr'].to(self.device, memory_format=layout) if 'gt_lr' in data else None
+        # which group each sample is in, read when a training step needs it (validation batches may come
+        # from other families or datasets)
+        self._group_info = {key: data[key] for key in ('preset', 'degradation') if key in data}
 
     # ------------------------------------------------------------------ objectives
     def _batch(self):
@@ -190,7 +197,10 @@ class TriLevelModel(SRModel):
                 self.pgr.upper_step_due(current_iter, self.params):
             drawn = self.upper_stream.next_batch()
             upper_batch = {k: v.to(self.device) for k, v in drawn.items() if torch.is_tensor(v)}
-        return objectives.make_objectives(self.nets, self.terms, self._batch(), upper_batch, self.precision)
+        batch = self._batch()
+        if self.sample_groups is not None:
+            batch['group_ids'] = self.sample_groups.ids(self._group_info, self.device)
+        return objectives.make_objectives(self.nets, self.terms, batch, upper_batch, self.precision)
 
     # ------------------------------------------------------------------ training step
     def _apply(self, level, grads):

@@ -63,6 +63,12 @@ def _defaults():
     # that differs from the training data. None: the training dataset's presets.
     c.upper_data.preset = None
     c.upper_data.dataset = CfgNode(new_allowed=True)
+    # Per-group sample weights as further hyper-variables (pgr/sample_groups.py): by 'preset' (the
+    # degradation mixture of datasets.train.preset) or 'exposure' (per-difficulty, bins of the exposure
+    # the darkening kept); None: off.
+    c.sample_weights = CfgNode()
+    c.sample_weights.by = None
+    c.sample_weights.exposure_bins = [0.03, 0.1]
     return c
 
 
@@ -103,7 +109,7 @@ def load_pgr_config(options, has_middle=True, where='train.pgr'):
     """
     options = deepcopy(dict(options or {}))
     check_keys(options, DEFAULTS.keys(), where)
-    for block in ('phases', 'response_lr', 'upper_data'):
+    for block in ('phases', 'response_lr', 'upper_data', 'sample_weights'):
         if isinstance(options.get(block), dict):
             check_keys(options[block], DEFAULTS[block].keys(), f'{where}.{block}')
     cfg = DEFAULTS.clone()
@@ -151,5 +157,7 @@ def _check_values(cfg, where):
                          'preset in upper_data.dataset')
     if cfg.upper_data.source == 'dataset' and not cfg.upper_data.dataset:
         raise ValueError(f'{where}.upper_data.dataset: source is dataset but no dataset options are given')
+    if cfg.sample_weights.by not in (None, 'preset', 'exposure'):
+        raise ValueError(f"{where}.sample_weights.by: '{cfg.sample_weights.by}' is not preset, exposure or ~")
     if cfg.fd_epsilon <= 0 or cfg.response_lr.sr <= 0 or cfg.response_lr.illum <= 0:
         raise ValueError(f'{where}: fd_epsilon and response_lr must be positive')

@@ -20,6 +20,7 @@ from .config import to_dict
 from .hyper import HyperVariables
 from .levels import LOWER, MIDDLE, NETWORK_LEVELS, UPPER
 from .response import regroup
+from .sample_groups import SAMPLES, select, split_batch, weighted_term_values
 from .terms import LossTerms
 
 
@@ -72,13 +73,16 @@ class LevelTerms:
     hyper: HyperVariables
 
     @classmethod
-    def from_config(cls, cfg, has_middle, device):
-        """The terms ``train.pgr`` (validated, ``cfg``) names, and lambda over them, on ``device``."""
+    def from_config(cls, cfg, has_middle, device, sample_groups=None):
+        """The terms ``train.pgr`` (validated, ``cfg``) names, and lambda over them, on ``device``; with
+        ``sample_groups`` (:class:`.sample_groups.SampleGroups`) lambda also weighs those groups."""
         lower = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(device)
         middle = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
                            allow_coupling=True).to(device) if has_middle else None
         upper = LossTerms(to_dict(cfg.upper_objective), 'sr', 'gt', 'train.pgr.upper_objective').to(device)
         term_names = {LOWER: lower.names, **({MIDDLE: middle.names} if middle is not None else {})}
+        if sample_groups is not None:
+            term_names[SAMPLES] = list(sample_groups.names)
         return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization).to(device))
 
 
@@ -109,7 +113,8 @@ def forward(nets, variables, lq, couple_scale=None, precision=None):
 
 
 def evaluate(nets, terms, variables, batch, couple_scale=None, precision=None):
-    """Every level's loss on ``batch``.
+    """Every level's loss on ``batch`` (with ``sample_groups``, each group's samples weighted by lambda's
+    sample weights, see :mod:`.sample_groups`).
 
     Returns:
         dict: ``g`` (weighted lower loss), ``sr_values`` (its terms); with a middle level also
@@ -117,12 +122,21 @@ def evaluate(nets, terms, variables, batch, couple_scale=None, precision=None):
         coupling term's weight: f = f_direct + coupling_coeff * g) and ``illum_values`` (its terms).
     """
     out = forward(nets, variables, batch['lq'], couple_scale, precision)
-    tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
     weights = terms.hyper.weights_from(variables[UPPER])
-    sr_values = terms.lower(tensors)
+    if 'sample_groups' in batch:  # per-group sample weights (pgr/sample_groups.py)
+        groups, targets = batch['sample_groups']
+
+        def values(level_terms, **kwargs):
+            return weighted_term_values(level_terms, out, targets, groups, weights[SAMPLES], **kwargs)
+    else:
+        tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
+
+        def values(level_terms, **kwargs):
+            return level_terms(tensors, **kwargs)
+    sr_values = values(terms.lower)
     result = {'g': (weights[LOWER] * sr_values).sum(), 'sr_values': sr_values}
     if nets.has_middle:
-        direct = terms.middle(tensors, lower_objective=torch.zeros_like(result['g']))
+        direct = values(terms.middle, lower_objective=torch.zeros_like(result['g']))
         coupling = terms.middle.coupling_weights().to(direct)
         result['f_direct'] = (weights[MIDDLE] * direct).sum()
         result['coupling_coeff'] = (weights[MIDDLE] * coupling).sum()
@@ -177,6 +191,11 @@ def make_objectives(nets, terms, batch, upper_batch=None, precision=None):
     """This iteration's :class:`Objectives`: g, f, F (when ``upper_batch`` is given) and the fused pass
     (in ``precision``, :mod:`.precision`; the other objectives are float32)."""
     trained = [level for level in (LOWER, MIDDLE) if level in nets.modules]
+    if batch.get('group_ids') is not None:  # split once per batch: every evaluation reuses the slices
+        groups = split_batch(batch['group_ids'], len(terms.hyper.terms[SAMPLES]))
+        targets = [select({'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}, index)
+                   for _, index, _ in groups]
+        batch = {**batch, 'sample_groups': (groups, targets)}
     return Objectives(
         lower=functools.partial(lower_objective, nets, terms, batch),
         middle=functools.partial(middle_objective, nets, terms, batch) if nets.has_middle else None,

@@ -1,0 +1,116 @@
+"""The fair quality benchmark: same images for every method, the grid, selection, summaries, resuming."""
+import json
+import sys
+from os import path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.helpers.runs import ROOT, TINY, run
+
+sys.path.insert(0, osp.join(ROOT, 'scripts'))
+import benchmark_quality as bq  # noqa: E402
+
+
+def _folder(path, names, size):
+    from skimage import data as skdata
+    path.mkdir()
+    for name in names:
+        img = getattr(skdata, name)()
+        img = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+        cv2.imwrite(str(path / f'{name}.png'), cv2.cvtColor(cv2.resize(img, size, interpolation=cv2.INTER_AREA),
+                                                            cv2.COLOR_RGB2BGR))
+    return str(path)
+
+
+@pytest.fixture
+def base(tmp_path):
+    train = _folder(tmp_path / 'train', ('astronaut', 'coffee', 'rocket', 'chelsea'), (64, 64))
+    args = bq.parse_args(['--train-hr', train, '--test-hr', train, '--options', TINY, '--out', str(tmp_path / 'o')])
+    return args, bq.base_options(args)
+
+
+def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
+    args, opt = base
+    runs = {name: bq.method_options(opt, kind, 100, 1, args, str(tmp_path), grid_scale=scale)
+            for name, kind, scale in [('pixel', 'fixed', 0.0), ('hand', 'fixed', 1.0), ('double', 'fixed', 2.0),
+                                      ('pgr', 'pgr', None), ('mixture', 'pgr_mixture', None),
+                                      ('same', 'pgr_training_family', None), ('cascade', 'cascade', None)]}
+    for opt_run in runs.values():
+        assert opt_run['datasets']['train'] == opt['datasets']['train']  # same images, split, mix, crops, batch
+        assert 'val' not in opt_run['datasets'] and opt_run['manual_seed'] == 1
+    pixel, hand, double = (runs[k]['train']['pgr'] for k in ('pixel', 'hand', 'double'))
+    assert set(pixel['sr_terms']) == {'pixel'} and set(pixel['illum_terms']) == {'pixel', 'coupling'}
+    assert double['sr_terms']['ssim']['loss_weight'] == pytest.approx(2 * hand['sr_terms']['ssim']['loss_weight'])
+    assert double['sr_terms']['pixel'] == hand['sr_terms']['pixel']
+    assert hand['phases'] == {'cooperative_start': None, 'trilevel_start': None}
+    assert runs['pgr']['train']['pgr']['phases'] == {'cooperative_start': 10, 'trilevel_start': 20}
+    assert runs['pgr']['train']['pgr']['upper_data']['preset'] == 'upper_reinhard_skip'
+    assert runs['same']['train']['pgr']['upper_data']['preset'] is None
+    assert runs['mixture']['train']['pgr']['sample_weights'] == {'by': 'preset'}
+    assert runs['cascade']['train']['total_iter'] == 75
+
+
+def test_grid_winner_is_picked_on_the_selection_set_and_differences_are_per_seed():
+    per_method = {'fixed_s0': {0: {'selection_PSNR': 15.0}, 1: {'selection_PSNR': 16.5}},
+                  'fixed_s1': {0: {'selection_PSNR': 15.5}, 1: {'selection_PSNR': 16.0}}}
+    assert bq.best_grid(per_method, 0, [0.0, 1.0]) == 'fixed_s1'
+    assert bq.best_grid(per_method, 1, [0.0, 1.0]) == 'fixed_s0'
+    assert bq.best_grid(per_method, 2, [0.0, 1.0]) is None  # not all trained yet
+
+    def entry(*psnr):
+        return {'test': {f't{i}': {'PSNR': p, 'SSIM': 0.5} for i, p in enumerate(psnr)}, 'selection_PSNR': 1.0,
+                'iterations': 10, 'train_seconds': 2.0}
+    scores = {'a': {0: entry(20, 22), 1: entry(19, 19)}, 'b': {0: entry(20, 20), 1: entry(20, 20)}}
+    comp = bq.compare(scores, 'a', 'b')
+    assert comp['per_seed'] == [1.0, -1.0] and comp['mean'] == 0.0 and comp['std'] == pytest.approx(np.sqrt(2))
+    agg = bq.aggregate(scores['a'])
+    assert agg['test']['t0']['PSNR'] == {'mean': 19.5, 'std': pytest.approx(np.sqrt(0.5)), 'n': 2}
+    assert agg['test']['mean over families and sets']['PSNR']['mean'] == 20.0
+
+
+def test_lambda_trajectory_is_read_from_the_training_log(tmp_path):
+    log = tmp_path / 'run.log'
+    log.write_text('x INFO: [pgr..][epoch:  0, iter:      50, lr:(1e-3,)] l_sr: 1.0e-01 lambda_sr_pixel: 1.2 '
+                   'lambda_samples_dark: 0.8\nunrelated line\n'
+                   'x INFO: [pgr..][epoch:  0, iter:     100, lr:(1e-3,)] lambda_sr_pixel: 1.3 lambda_samples_dark: 0.7\n')
+    assert bq.lambda_trajectory(str(log)) == {'iters': [50, 100], 'sr_pixel': [1.2, 1.3], 'samples_dark': [0.8, 0.7]}
+
+
+def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
+    train = _folder(tmp_path / 'train', ('astronaut', 'coffee', 'rocket', 'chelsea'), (64, 64))
+    test = _folder(tmp_path / 'test', ('camera',), (48, 48))
+    command = [sys.executable, 'scripts/benchmark_quality.py', '--train-hr', train, '--test-hr', test,
+               '--options', TINY, '--iters', '3', '--gt-size', '32', '--seeds', '0', '--grid', '0', '1',
+               '--methods', 'fixed', 'pgr', 'best_fixed_equal_time', '--families', 'heldout_banding_jpeg',
+               '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
+    run(command + ['--max-runs', '2'])  # stops after the grid: resumable
+    partial = json.loads((tmp_path / 'out' / 'summary.json').read_text())
+    assert set(partial['methods']) == {'bicubic_auto_exposure', 'fixed_s0', 'fixed_s1', 'best_fixed_selected'}
+    assert partial['config']['train_images'] == 3 and partial['config']['held_out_images'] == 1
+    run(command)
+    summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
+    methods = summary['methods']
+    assert {'pgr', 'best_fixed_equal_time'} <= set(methods)
+    assert methods['fixed_s0']['seeds']['0']['train_seconds'] == partial['methods']['fixed_s0']['seeds']['0'][
+        'train_seconds']  # not trained again
+    seed = methods['pgr']['seeds']['0']
+    assert seed['iterations'] == 3 and seed['train_seconds'] > 0
+    assert np.isfinite(seed['test']['heldout_banding_jpeg / test']['PSNR'])
+    assert any(name.startswith('TriCo PGR (upper family) - best fixed') for name in summary['comparisons'])
+    assert (tmp_path / 'out' / 'results.md').is_file()
+
+
+def test_cascade_script_trains_both_stages_on_the_options_data(tmp_path):
+    run([sys.executable, 'scripts/train_cascade.py', '--options', TINY, '--iters', '4', '--work', str(tmp_path)])
+    import torch
+    for stage, iters in (('bench_c_cascade_illum', 1), ('bench_c_cascade', 3)):
+        assert (tmp_path / 'experiments' / stage / 'models' / 'net_g_latest.pth').is_file()
+        log = (tmp_path / 'logs' / f'{stage}.log').read_text()
+        assert f'total_iter: {iters}' in log
+    first = torch.load(tmp_path / 'experiments' / 'bench_c_cascade_illum' / 'models' / 'net_g_latest.pth')
+    second = torch.load(tmp_path / 'experiments' / 'bench_c_cascade' / 'models' / 'net_g_latest.pth')
+    illum = [k for k in first['params'] if k.startswith('illum.')]
+    loaded = first.get('params_ema', first['params'])  # the weight average when the options keep one
+    assert illum and all(torch.equal(loaded[k], second['params'][k]) for k in illum)  # stage 1, frozen
