@@ -15,6 +15,8 @@ crops, iterations and seed:
 - ``pgr_training_family`` (ablation): the same, but the upper level judged on the training presets;
 - ``pgr_mixture``: ``pgr`` whose upper level also learns the degradation mixture (one sample weight per
   preset of the training mix, ``train.pgr.sample_weights: {by: preset}``);
+- ``pgr_accumulate``: ``pgr`` with two hypergradients averaged into each update of the weights
+  (``train.pgr.hyper_accumulate: 2``);
 - ``cascade``: the illumination net trained alone for a quarter of the budget, then the SR net alone;
 - ``best_fixed_equal_time``: the grid weighting with the best selection PSNR, trained for as many
   iterations as fit in the PGR run's wall-clock time (same seed).
@@ -47,7 +49,7 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
 PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
-LEARNED = ('pgr', 'pgr_training_family', 'pgr_mixture', 'cascade', 'best_fixed_equal_time')
+LEARNED = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'cascade', 'best_fixed_equal_time')
 REPORTED_SCORES = ('PSNR', 'SSIM')
 
 
@@ -143,12 +145,14 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
     if method in ('fixed', 'best_fixed_equal_time'):
         fixed_terms(opt, grid_scale)
         pgr.update(train_levels=['sr', 'illum'], phases=never)
-    elif method in ('pgr', 'pgr_training_family', 'pgr_mixture'):
+    elif method in ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate'):
         pgr['phases'] = {'cooperative_start': iters // 10, 'trilevel_start': iters // 5}
         pgr['upper_data'] = {**pgr.get('upper_data', {}),
                              'preset': None if method == 'pgr_training_family' else args.upper_family}
         if method == 'pgr_mixture':
             pgr['sample_weights'] = {'by': 'preset'}
+        if method == 'pgr_accumulate':
+            pgr['hyper_accumulate'] = 2
     elif method == 'cascade_illum':
         pgr.update(train_levels=['illum'], phases=never)
         cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
@@ -412,6 +416,7 @@ LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
           'pgr': 'TriCo PGR (upper family)',
           'pgr_training_family': 'TriCo PGR (upper level on the training mix)',
           'pgr_mixture': 'TriCo PGR + learned degradation mixture',
+          'pgr_accumulate': 'TriCo PGR, 2 hypergradients per update',
           'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time"}
 
 
@@ -481,17 +486,17 @@ def main(argv=None):
                 'seeds': {str(s): v for s, v in sorted(derived['best_fixed_selected'].items())},
                 'aggregate': aggregate(derived['best_fixed_selected'])}
         comparisons = {}
-        pairs = [(first, other) for first in ('pgr', 'pgr_mixture')
+        pairs = [(first, other) for first in ('pgr', 'pgr_mixture', 'pgr_accumulate')
                  for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
                  [grid_name(s) for s in args.grid]]
-        pairs += [('pgr_mixture', 'pgr'), ('pgr', 'pgr_training_family')]
+        pairs += [('pgr_mixture', 'pgr'), ('pgr_accumulate', 'pgr'), ('pgr', 'pgr_training_family')]
         for first, other in pairs:
             comp = compare(derived, first, other)
             if comp:
                 budget = "PGR's wall-clock" if other == 'best_fixed_equal_time' else 'equal iterations'
                 comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
         final_lambda = {}
-        for method in ('pgr', 'pgr_training_family', 'pgr_mixture'):
+        for method in ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate'):
             for seed in per_method.get(method, {}):
                 log = osp.join(work, 'logs', f'{method}_s{seed}.log')
                 trajectory = lambda_trajectory(log)
@@ -551,6 +556,9 @@ def main(argv=None):
         if 'pgr_mixture' in args.methods:
             add('pgr_mixture', seed, runs.run(f'pgr_mixture_s{seed}',
                                               method_options(base, 'pgr_mixture', args.iters, seed, args, work)))
+        if 'pgr_accumulate' in args.methods:
+            add('pgr_accumulate', seed, runs.run(f'pgr_accumulate_s{seed}',
+                                                 method_options(base, 'pgr_accumulate', args.iters, seed, args, work)))
         if 'pgr_training_family' in args.methods:
             add('pgr_training_family', seed, runs.run(
                 f'pgr_training_family_s{seed}',

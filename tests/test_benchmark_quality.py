@@ -36,7 +36,8 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
     runs = {name: bq.method_options(opt, kind, 100, 1, args, str(tmp_path), grid_scale=scale)
             for name, kind, scale in [('pixel', 'fixed', 0.0), ('hand', 'fixed', 1.0), ('double', 'fixed', 2.0),
                                       ('pgr', 'pgr', None), ('mixture', 'pgr_mixture', None),
-                                      ('same', 'pgr_training_family', None), ('cascade', 'cascade', None)]}
+                                      ('same', 'pgr_training_family', None), ('cascade', 'cascade', None),
+                                      ('accumulate', 'pgr_accumulate', None)]}
     for opt_run in runs.values():
         assert opt_run['datasets']['train'] == opt['datasets']['train']  # same images, split, mix, crops, batch
         assert 'val' not in opt_run['datasets'] and opt_run['manual_seed'] == 1
@@ -49,6 +50,7 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
     assert runs['pgr']['train']['pgr']['upper_data']['preset'] == 'upper_reinhard_skip'
     assert runs['same']['train']['pgr']['upper_data']['preset'] is None
     assert runs['mixture']['train']['pgr']['sample_weights'] == {'by': 'preset'}
+    assert runs['accumulate']['train']['pgr']['hyper_accumulate'] == 2
     assert runs['cascade']['train']['total_iter'] == 75
 
 

@@ -178,3 +178,46 @@ def test_optimiser_variants_the_rule_does_not_model_fall_back_to_sgd():
             param.grad = torch.randn(5)
             optimizer.step()
         assert optimizer_step_rule(optimizer, [param]) is None
+
+
+def _accumulating_engine(k, upper_interval=4):
+    from trico_basicsr.pgr import PhasedGradientResponse, load_pgr_config
+    cfg = load_pgr_config({'upper_interval': upper_interval, 'hyper_accumulate': k, 'train_levels': ['sr', 'hyper'],
+                           'phases': {'cooperative_start': 0, 'trilevel_start': 0}}, has_middle=False)
+    engine = PhasedGradientResponse(cfg, reduce=lambda grads: grads)
+    engine.hypergradient = lambda variables, objectives, first, middle_grad=None, steps=None: (
+        [torch.tensor([float(engine.now)])], None)  # the hypergradient "is" the iteration number
+    return engine
+
+
+def _run(engine, iterations):
+    from trico_basicsr.pgr import Objectives
+    variables = {'sr': [torch.ones(2, requires_grad=True)], 'hyper': [torch.zeros(1)]}
+    objectives = Objectives(lower=lambda v: (v['sr'][0] ** 2).sum(), upper=lambda v: v['sr'][0].sum())
+    applied = []
+    for it in iterations:
+        engine.now = it
+        engine.iteration(it, variables, objectives,
+                         lambda group, grads: applied.append((it, float(grads[0]))) if group == 'hyper' else None)
+    return applied
+
+
+def test_lambda_moves_by_the_mean_of_the_window_hypergradients():
+    engine = _accumulating_engine(k=2)
+    assert [it for it in range(1, 9) if engine.hypergradient_due(it, {'hyper': []})] == [2, 4, 6, 8]
+    assert _run(engine, range(1, 9)) == [(4, 3.0), (8, 7.0)]  # (2 + 4) / 2 and (6 + 8) / 2
+    assert _run(_accumulating_engine(k=1), range(1, 9)) == [(4, 4.0), (8, 8.0)]  # default: one per update
+
+
+def test_a_half_accumulated_window_survives_a_resume():
+    engine = _accumulating_engine(k=2)
+    _run(engine, [1, 2])
+    resumed = _accumulating_engine(k=2)
+    resumed.load_state_dict(engine.state_dict())
+    assert _run(resumed, [3, 4]) == [(4, 3.0)]
+
+
+def test_hyper_accumulate_must_divide_the_upper_interval():
+    from trico_basicsr.pgr import load_pgr_config
+    with pytest.raises(ValueError, match='hyper_accumulate must be >= 1 and divide upper_interval'):
+        load_pgr_config({'upper_interval': 10, 'hyper_accumulate': 3})

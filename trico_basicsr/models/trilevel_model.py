@@ -194,7 +194,7 @@ class TriLevelModel(SRModel):
         """This iteration's objectives (pgr/objectives.py); an upper batch is drawn only when lambda moves."""
         upper_batch = None
         if self.upper_stream is not None and current_iter is not None and \
-                self.pgr.upper_step_due(current_iter, self.params):
+                self.pgr.hypergradient_due(current_iter, self.params):
             drawn = self.upper_stream.next_batch()
             upper_batch = {k: v.to(self.device) for k, v in drawn.items() if torch.is_tensor(v)}
         batch = self._batch()
@@ -347,7 +347,7 @@ class TriLevelModel(SRModel):
         return {'hyper': {k: v.detach().cpu() for k, v in self.hyper.state_dict().items()},
                 'upper_stream': self.upper_stream.state_dict() if self.upper_stream is not None else None,
                 'skipped_updates': dict(self.skipped_updates), 'loss_scale': self.precision.scale.state_dict(),
-                'hyper_snr': self.hyper_snr.state_dict(),
+                'hyper_snr': self.hyper_snr.state_dict(), 'pgr': self.pgr.state_dict(),
                 'hyper_history': [[it, dict(w)] for it, w in self.hyper_history]}
 
     def resume_training(self, resume_state):
@@ -363,4 +363,6 @@ class TriLevelModel(SRModel):
             self.precision.scale.load_state_dict(state['loss_scale'])
         if 'hyper_snr' in state:
             self.hyper_snr.load_state_dict(state['hyper_snr'], self.device)
+        if 'pgr' in state:  # states written before hypergradient accumulation have none
+            self.pgr.load_state_dict(state['pgr'], self.device)
         self.hyper_history = [(it, dict(w)) for it, w in state['hyper_history']]

@@ -13,7 +13,8 @@ One iteration, all gradients taken at the current point (theta_S, theta_I, lambd
 1. first-order gradients ``grad_S g`` and ``grad_I f`` (one fused pass when the model provides it);
 2. middle response (phase >= cooperative, every ``middle_interval`` iterations): theta_I's gradient
    becomes ``d/dtheta_I f(theta_I, theta_S^K(theta_I))`` through K unrolled lower steps;
-3. hypergradient (phase trilevel, every ``upper_interval`` iterations): ``dF/dlambda`` of
+3. hypergradient (phase trilevel, ``hyper_accumulate`` times per ``upper_interval`` iterations, averaged
+   into one update of lambda per window): ``dF/dlambda`` of
    ``F(theta_S^K, theta_I^K)``, where ``theta_I^K`` unrolls K middle steps on ``f~`` -- the middle
    objective seen through the lower level's K-step response (:class:`LowerResponse`) -- and
    ``theta_S^K`` unrolls K lower steps *from* ``theta_I^K``. So lambda sees both levels' responses,
@@ -96,6 +97,27 @@ class PhasedGradientResponse:
 
     def __init__(self, cfg, reduce=average_across_ranks):
         self.cfg, self.reduce = cfg, reduce
+        self._hyper_sum, self._hyper_count = None, 0  # hypergradients of the current T_U window
+
+    def state_dict(self):
+        """The hypergradients accumulated in the current window (``hyper_accumulate`` > 1), for exact resume."""
+        return {'hyper_sum': None if self._hyper_sum is None else [t.detach().cpu() for t in self._hyper_sum],
+                'hyper_count': self._hyper_count}
+
+    def load_state_dict(self, state, device=None):
+        total = state.get('hyper_sum')
+        self._hyper_sum = None if total is None else [t.to(device) for t in total]
+        self._hyper_count = int(state.get('hyper_count', 0))
+
+    def _accumulate(self, grads):
+        self._hyper_sum = [g.detach().clone() for g in grads] if self._hyper_sum is None else \
+            [a + g.detach() for a, g in zip(self._hyper_sum, grads)]
+        self._hyper_count += 1
+
+    def _take_accumulated(self):
+        mean = [t / self._hyper_count for t in self._hyper_sum]
+        self._hyper_sum, self._hyper_count = None, 0
+        return mean
 
     def phase(self, current_iter):
         """``'warmup'``, ``'cooperative'`` or ``'trilevel'`` at iteration ``current_iter`` (1-based)."""
@@ -181,9 +203,16 @@ class PhasedGradientResponse:
         return hyper, upper_value
 
     def upper_step_due(self, current_iter, variables):
-        """Whether iteration ``current_iter`` updates lambda (so its objectives need an upper batch)."""
+        """Whether iteration ``current_iter`` updates lambda (every ``upper_interval`` in the tri-level phase)."""
         return (self._trains(UPPER, variables) and self.phase(current_iter) == 'trilevel'
                 and current_iter % self.cfg.upper_interval == 0)
+
+    def hypergradient_due(self, current_iter, variables):
+        """Whether iteration ``current_iter`` computes a hypergradient (so its objectives need an upper batch):
+        ``hyper_accumulate`` times per ``upper_interval`` window, the last one at the update."""
+        spacing = self.cfg.upper_interval // self.cfg.hyper_accumulate
+        return (self._trains(UPPER, variables) and self.phase(current_iter) == 'trilevel'
+                and current_iter % spacing == 0)
 
     def iteration(self, current_iter, variables, objectives, apply, steps=None):
         """Run one PGR iteration.
@@ -198,7 +227,8 @@ class PhasedGradientResponse:
                 response is computed.
 
         Returns:
-            dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed),
+            dict: ``phase`` (index in PHASES), ``middle_response`` and ``hypergradient`` (1.0 if computed;
+            lambda moves at the ``upper_interval`` iterations, by the mean of the window's hypergradients),
             ``values`` (what the fused first-order pass reported, or None) and ``upper_value`` (F when
             the hypergradient was computed, else None).
         """
@@ -212,15 +242,18 @@ class PhasedGradientResponse:
         if self._trains(MIDDLE, variables):
             responded = (phase != 'warmup' and self._trains(LOWER, variables)
                          and current_iter % cfg.middle_interval == 0)
-        hyper_step = self.upper_step_due(current_iter, variables) and objectives.upper is not None
+        hyper_step = self.hypergradient_due(current_iter, variables) and objectives.upper is not None
         if callable(steps) and (responded or hyper_step):
             steps = steps(first)
         if self._trains(MIDDLE, variables):
             updates[MIDDLE] = self.middle_response(variables, objectives, first[LOWER], steps) if responded \
                 else first[MIDDLE]
         if hyper_step:
-            updates[UPPER], upper_value = self.hypergradient(variables, objectives, first,
-                                                               updates[MIDDLE] if responded else None, steps)
+            hyper, upper_value = self.hypergradient(variables, objectives, first,
+                                                    updates[MIDDLE] if responded else None, steps)
+            self._accumulate(hyper)
+        if self._hyper_count and self.upper_step_due(current_iter, variables):
+            updates[UPPER] = self._take_accumulated()  # the mean over the window
 
         if LOWER in updates:
             apply(LOWER, updates[LOWER])

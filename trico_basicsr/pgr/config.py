@@ -36,6 +36,9 @@ def _defaults():
     c.lower_steps = 1  # T_L: lower-level steps per iteration
     c.middle_interval = 1  # T_M: iterations between response-aware middle updates (first-order between)
     c.upper_interval = 10  # T_U: iterations between hypergradient updates of lambda
+    # Hypergradients averaged into each lambda update, evenly spaced over the T_U window (a divisor of
+    # T_U): k of them cut the noise of the update's direction by sqrt(k) at k times the upper cost.
+    c.hyper_accumulate = 1
     c.unroll_steps = 1  # K: differentiable SGD steps in each response
     # 'optimizer': a response unrolls the level's real optimiser step (Adam's preconditioned step at its
     # current learning rate, pgr/optimizer_steps.py); 'sgd': plain gradient descent at response_lr.
@@ -145,6 +148,9 @@ def _check_values(cfg, where):
     for key in ('lower_steps', 'middle_interval', 'upper_interval', 'unroll_steps', 'max_consecutive_skips'):
         if int(cfg[key]) < 1:
             raise ValueError(f'{where}.{key} must be >= 1, got {cfg[key]}')
+    if int(cfg.hyper_accumulate) < 1 or int(cfg.upper_interval) % int(cfg.hyper_accumulate):
+        raise ValueError(f'{where}.hyper_accumulate must be >= 1 and divide upper_interval ({cfg.upper_interval}), '
+                         f'got {cfg.hyper_accumulate}')
     if int(cfg.snr_window) < 2:
         raise ValueError(f'{where}.snr_window must be >= 2 (a standard error needs two samples), got {cfg.snr_window}')
     coop, tri = cfg.phases.cooperative_start, cfg.phases.trilevel_start
