@@ -337,11 +337,11 @@ def lambda_trajectory(log):
     """``{'iters': [...], '<level>_<term>': [...]}`` from a training log's lambda lines."""
     trajectory = {'iters': []}
     for line in open(log):
-        iteration = re.search(r'iter:\s*(\d+)', line)
+        iteration = re.search(r'iter:\s*([\d,]+)', line)  # BasicSR writes 1,200
         weights = re.findall(r'lambda_(\w+):\s*([-+0-9.eE]+)', line)
         if iteration is None or not weights:
             continue
-        trajectory['iters'].append(int(iteration.group(1)))
+        trajectory['iters'].append(int(iteration.group(1).replace(',', '')))
         for name, value in weights:
             trajectory.setdefault(name, []).append(float(value))
     return trajectory
