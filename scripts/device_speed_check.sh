@@ -8,14 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/device_speed}
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1
-if ls .whl/*.whl >/dev/null 2>&1 && ! python3 -c 'import basicsr' 2>/dev/null; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
-        .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
-PY=${PY:-python3}
+source scripts/device_env.sh
 (nvidia-smi; $PY -c 'import torch; print(torch.__version__, torch.cuda.is_available())') > "$OUT/device.txt" 2>&1
 if [ "${DEVICE_CHECK_QUICK:-0}" = 1 ]; then
     size=(--gt-size 32); batches=(--batches 1 2); repeats=(--repeats 1); cost=(--repeats 1 --gt-size 32 --batch 1)

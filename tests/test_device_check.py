@@ -20,3 +20,25 @@ def test_device_speed_check_runs_all_its_benchmarks_at_cpu_sizes(tmp_path):
     assert any(name.startswith('PGR tri-level cycle average') for name in rows)
     assert 'non-finite' not in (tmp_path / 'pgr_cost.log').read_text()
     assert (tmp_path / 'profile_gpu.md').read_text().startswith('# Profile of a TriCo training step')
+
+
+def test_device_training_run_exports_its_best_and_last_checkpoints(tmp_path):
+    import glob
+    import shutil
+
+    import numpy as np
+
+    from trico_basicsr.utils.inference import TriCoEnhancer
+    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(tmp_path), PY=sys.executable, OMP_NUM_THREADS='2')
+    try:
+        done = subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+    finally:
+        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_train_quick*')):
+            shutil.rmtree(folder)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    validation = json.loads((tmp_path / 'device_train_quick_validation.json').read_text())
+    assert validation['saved'] == [2, 4] and set(validation['psnr']) >= {'2', '4'}
+    best = tmp_path / f"device_train_quick_{validation['best']}_best.pth"
+    assert best.is_file() and (tmp_path / 'device_train_quick_4_last.pth').is_file()
+    assert TriCoEnhancer(str(best), device='cpu').enhance(np.full((8, 8, 3), 0.05, np.float32)).shape == (32, 32, 3)
