@@ -404,6 +404,11 @@ def markdown(summary):
             diffs = ', '.join(f'{d:+.2f}' for d in comp['per_seed'])
             lines.append(f"| {name} | {diffs} | {comp['mean']:+.2f} ± {comp['std']:.2f} |" if comp['std'] is not None
                          else f"| {name} | {diffs} | {comp['mean']:+.2f} |")
+    if summary.get('selection_agreement'):
+        lines += ['', 'Does the selection set rank the grid as the never-trained families do? Per seed, the '
+                  'Spearman correlation over the grid of selection PSNR and test PSNR (mean over families and '
+                  'sets); 1: the same order, -1: the reverse:', '',
+                  ', '.join(f'seed {seed}: {rho:+.2f}' for seed, rho in summary['selection_agreement'].items())]
     if summary.get('final_lambda'):
         lines += ['', "PGR's learned loss weights at the end of each run (mean 1 per level):", '']
         for run, weights in summary['final_lambda'].items():
@@ -438,6 +443,18 @@ def compare(per_method, first, second):
     diffs = [mean_psnr(per_method[first][s]) - mean_psnr(per_method[second][s]) for s in seeds]
     return {'seeds': seeds, 'per_seed': diffs, 'mean': float(np.mean(diffs)),
             'std': float(np.std(diffs, ddof=1)) if len(diffs) > 1 else None}
+
+
+def selection_agreement(per_method, grid):
+    """``{seed: Spearman rho}`` of the grid's selection PSNRs against its mean test PSNRs, per complete seed."""
+    from scipy.stats import spearmanr
+    out = {}
+    names = [grid_name(s) for s in grid]
+    for seed in sorted(set.intersection(*(set(per_method.get(n, {})) for n in names))) if len(names) > 2 else []:
+        entries = [per_method[n][seed] for n in names]
+        tests = [float(np.mean([v['PSNR'] for v in e['test'].values()])) for e in entries]
+        out[str(seed)] = float(spearmanr([e['selection_PSNR'] for e in entries], tests)[0])
+    return out
 
 
 def best_grid(per_method, seed, grid):
@@ -495,6 +512,7 @@ def main(argv=None):
             if comp:
                 budget = "PGR's wall-clock" if other == 'best_fixed_equal_time' else 'equal iterations'
                 comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
+        agreement = selection_agreement(per_method, args.grid)
         final_lambda = {}
         for method in ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate'):
             for seed in per_method.get(method, {}):
@@ -518,7 +536,8 @@ def main(argv=None):
                                                                                  'response_step', 'hvp')},
                               'device': f'CPU, {args.threads} thread(s) per run', 'real': args.real,
                               'real_count': args.real_count},
-                   'methods': methods, 'comparisons': comparisons, 'final_lambda': final_lambda}
+                   'methods': methods, 'comparisons': comparisons, 'selection_agreement': agreement,
+                   'final_lambda': final_lambda}
         write_report(osp.join(args.out, 'summary'), summary, markdown(summary))
         os.replace(osp.join(args.out, 'summary.md'), osp.join(args.out, 'results.md'))
 

@@ -117,3 +117,11 @@ def test_cascade_script_trains_both_stages_on_the_options_data(tmp_path):
     illum = [k for k in first['params'] if k.startswith('illum.')]
     loaded = first.get('params_ema', first['params'])  # the weight average when the options keep one
     assert illum and all(torch.equal(loaded[k], second['params'][k]) for k in illum)  # stage 1, frozen
+
+
+def test_selection_agreement_is_the_rank_correlation_over_the_grid():
+    def entry(selection, test):
+        return {'selection_PSNR': selection, 'test': {'a': {'PSNR': test}}}
+    per_method = {'fixed_s0': {0: entry(1, 3), 1: entry(1, 1)}, 'fixed_s1': {0: entry(2, 2), 1: entry(2, 2)},
+                  'fixed_s2': {0: entry(3, 1), 1: entry(3, 3)}}
+    assert bq.selection_agreement(per_method, [0, 1, 2]) == {'0': pytest.approx(-1.0), '1': pytest.approx(1.0)}
