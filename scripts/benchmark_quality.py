@@ -208,7 +208,11 @@ class Runs:
         """The record of run ``name``, training it first unless it is done (None once ``max_runs`` is hit)."""
         done = self.get(name)
         if done is not None and osp.isfile(done['checkpoint']):
-            return done
+            wanted = opt['train']['total_iter']
+            if name.startswith('best_fixed_equal_time') or done['iterations'] == wanted:
+                return done  # (the equal-time budget is derived from the records themselves)
+            raise SystemExit(f"error: {self.record_path(name)} was trained for {done['iterations']} iterations, "
+                             f'not {wanted}: use another --work for another budget')
         if self.max_runs is not None and self.trained >= self.max_runs:
             return None
         opt = {**opt, 'name': name}

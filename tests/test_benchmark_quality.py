@@ -103,6 +103,9 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     assert np.isfinite(seed['test']['heldout_banding_jpeg / test']['PSNR'])
     assert any(name.startswith('TriCo PGR (upper family) - best fixed') for name in summary['comparisons'])
     assert (tmp_path / 'out' / 'results.md').is_file()
+    other_budget = [a if a != '3' else '5' for a in command]  # --iters 5 on the records of --iters 3
+    refused = run(other_budget, check=False)
+    assert refused.returncode != 0 and 'use another --work' in refused.stderr
 
 
 def test_cascade_script_trains_both_stages_on_the_options_data(tmp_path):
