@@ -191,7 +191,7 @@ class TriLevelModel(SRModel):
         return {'lq': self.lq, 'gt': self.gt, 'gt_lr': self.gt_lr}
 
     def _objectives(self, current_iter=None):
-        """This iteration's objectives (pgr/objectives.py); an upper batch is drawn only when lambda moves."""
+        """This iteration's objectives (pgr/objectives.py); an upper batch is drawn only when a hypergradient is due."""
         upper_batch = None
         if self.upper_stream is not None and current_iter is not None and \
                 self.pgr.hypergradient_due(current_iter, self.params):

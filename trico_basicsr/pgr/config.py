@@ -8,6 +8,7 @@ from trico_basicsr.utils.option_check import check_keys
 from .hyper import PARAMETRIZATIONS
 from .levels import LEVELS, MIDDLE
 from .response import HVP_MODES
+from .sample_groups import GROUP_KINDS
 
 RESPONSE_STEPS = ('optimizer', 'sgd')
 DEFAULT_SR_TERMS = {
@@ -163,7 +164,8 @@ def _check_values(cfg, where):
                          'preset in upper_data.dataset')
     if cfg.upper_data.source == 'dataset' and not cfg.upper_data.dataset:
         raise ValueError(f'{where}.upper_data.dataset: source is dataset but no dataset options are given')
-    if cfg.sample_weights.by not in (None, 'preset', 'exposure'):
-        raise ValueError(f"{where}.sample_weights.by: '{cfg.sample_weights.by}' is not preset, exposure or ~")
+    if cfg.sample_weights.by is not None and cfg.sample_weights.by not in GROUP_KINDS:
+        raise ValueError(f"{where}.sample_weights.by: '{cfg.sample_weights.by}' is not one of "
+                         f"{', '.join(GROUP_KINDS)} (or ~: off)")
     if cfg.fd_epsilon <= 0 or cfg.response_lr.sr <= 0 or cfg.response_lr.illum <= 0:
         raise ValueError(f'{where}: fd_epsilon and response_lr must be positive')
