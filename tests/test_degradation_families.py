@@ -16,8 +16,10 @@ from trico_basicsr.data.coupled_degradation import (
     degrade,
     downsample,
     get_preset,
+    lowkey_scene,
     make_pair,
     sample_params,
+    srgb_to_linear,
 )
 from trico_basicsr.utils.options import read_options
 
@@ -136,3 +138,38 @@ def test_every_preset_makes_a_valid_dark_pair(name):
     assert 0 <= lq.min() and lq.max() <= 1
     if name != 'clean':
         assert lq.mean() < gt.mean()
+
+
+def test_a_night_scene_darkens_one_side_of_the_target_in_linear_light():
+    hr = np.full((64, 64, 3), 0.7, np.float32)
+    night = lowkey_scene(hr, (0.05, 0.0, 0.0, 0.2))  # ramp along x: the left side is unlit
+    ratio = srgb_to_linear(night) / srgb_to_linear(hr)
+    assert ratio[:, :8].max() == pytest.approx(0.05, abs=1e-3)  # unlit: 5 % of the daylight level
+    assert ratio[:, -8:].min() == pytest.approx(1.0, abs=1e-3)  # lit side untouched
+    assert np.all(np.diff(ratio[0, :, 0]) >= -1e-6)  # a monotone ramp in between
+    assert lowkey_scene(hr, (0.0, 1.0, 0.1, 0.3)) is hr  # level 0: the daylight target
+
+
+def test_camera_night_is_camera_mix_with_night_targets():
+    """Its draws match camera_mix's (the 4 night draws come last), and every target gets an unlit part."""
+    mix, night = get_preset('camera_mix'), get_preset('camera_night')
+    assert dataclasses.replace(night, lowkey_prob=0.0) == mix
+    for seed in range(20):
+        drawn = sample_params(night, np.random.default_rng(seed))
+        assert dataclasses.replace(drawn, lowkey=(0.0, 0.0, 0.0, 0.0)) == sample_params(mix, np.random.default_rng(seed))
+        assert 0.02 <= drawn.lowkey[0] <= 0.2 and 0.1 <= drawn.lowkey[3] <= 0.6
+    gt, _, gt_lr, params = make_pair(_photo(), 4, night, np.random.default_rng(1))
+    assert gt.mean() < _photo().mean() - 0.02  # both targets are the night scene
+    np.testing.assert_allclose(gt_lr, downsample(gt, 4))
+
+
+def test_a_mix_with_and_without_night_scenes_collates(tmp_path):
+    import torch
+    opt = {'name': 'mixed', 'type': 'CoupledOnlineDataset', 'dataroot_gt': 'skimage:astronaut,coffee,chelsea,rocket',
+           'preset': ['camera_mix', 'camera_night'], 'gt_size': 64, 'use_hflip': False, 'use_rot': False,
+           'phase': 'train', 'scale': 4, 'io_backend': {'type': 'disk'}}
+    batch = next(iter(torch.utils.data.DataLoader(build_dataset(opt), batch_size=4)))
+    levels = batch['degradation']['lowkey'][0]
+    assert levels.shape == (4,) and set(batch['preset']) <= {'camera_mix', 'camera_night'}
+    for level, preset in zip(levels.tolist(), batch['preset']):
+        assert (level > 0) == (preset == 'camera_night')

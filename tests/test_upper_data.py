@@ -10,16 +10,19 @@ from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.utils.options import read_options
 
 
+def _components(preset):
+    return {('tone', c) for c in preset.tone_curves} | {('resampler', d) for d in preset.downsamplers}
+
+
 def test_upper_families_are_apart_from_the_training_mix_and_the_reporting_families():
-    mix = get_preset('camera_mix')
+    """Each has a component the training mix never uses, and none that sets a reporting family apart."""
+    mix = _components(get_preset('camera_mix'))
     for family in UPPER_FAMILIES:
         upper = get_preset(family, training=True, role='upper')
-        assert not set(upper.tone_curves) & set(mix.tone_curves)
-        assert not set(upper.downsamplers) & set(mix.downsamplers)
+        assert _components(upper) - mix, family
+        assert upper.row_noise == (0.0, 0.0) and upper.jpeg_prob == 0.0
         for reported in HELDOUT_FAMILIES:
-            held = get_preset(reported)
-            assert not set(upper.tone_curves) & set(held.tone_curves)
-            assert not set(upper.downsamplers) & set(held.downsamplers)
+            assert not _components(upper) & (_components(get_preset(reported)) - mix), (family, reported)
 
 
 @pytest.mark.parametrize('family', UPPER_FAMILIES)

@@ -16,6 +16,11 @@ Pipeline for a normal-light sRGB image ``hr`` (float32 RGB HWC in [0, 1]) and sc
    [0, 1] and quantised to 8 bits as a camera would store it;
 7. JPEG (optional) at ``jpeg_quality``.
 
+Night scenes (``lowkey_prob``): before any of this, the *target* itself can be turned into a low-key
+scene -- linear light times a smooth ramp that falls to ``lowkey_level`` over part of the frame (an
+unlit sky or background) -- so the model learns that a region much darker than the rest of the input
+is dark content to keep dark, not missing light to lift (black night skies stay black).
+
 The original presets (``clean``, ``dark``, ``ultra_dark``, ``extreme``) use bicubic, noise after
 downsampling and the sRGB curve, and draw exactly as before, so their pairs are unchanged.
 ``camera_mix`` is the broad training mix; the ``heldout_*`` families are for validation and reporting
@@ -53,6 +58,8 @@ class PresetRanges:
         highlight_prob: Probability that pixels above a linear-light threshold drawn from
             ``highlight_threshold`` keep their brightness (light sources and specular highlights).
         row_noise: Standard deviation of per-row (banding) read noise, linear units of full scale.
+        lowkey_prob: Probability that the target becomes a night scene (see :func:`lowkey_scene`).
+        lowkey_level: Linear-light level of its unlit part, relative to the daylight target, log-uniform.
     """
     exposure: tuple = (1.0, 1.0)
     gamma: tuple = (1.0, 1.0)
@@ -70,6 +77,8 @@ class PresetRanges:
     highlight_prob: float = 0.0
     highlight_threshold: tuple = (0.6, 0.9)
     row_noise: tuple = (0.0, 0.0)
+    lowkey_prob: float = 0.0
+    lowkey_level: tuple = (0.02, 0.2)
 
     @property
     def extended(self):
@@ -100,6 +109,13 @@ PRESETS = {
         blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
         downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
         highlight_prob=0.3),
+    # camera_mix on night scenes: every target has an unlit part (sky, background) at 2-20 % of its
+    # daylight level, which the model must keep dark (lowkey_scene).
+    'camera_night': PresetRanges(
+        exposure=(0.01, 0.3), gamma=(1.2, 2.5), gamma_prob=0.5, photons=(200, 20000), read_noise=(0.0005, 0.004),
+        blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
+        downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
+        highlight_prob=0.3, lowkey_prob=1.0),
     # Never in training. An ACES filmic camera curve and Lanczos resampling, neither of which the training
     # mix uses; exposure only (no extra tone curve), noise at sensor resolution, mild colour casts.
     'heldout_aces_lanczos': PresetRanges(
@@ -116,6 +132,15 @@ PRESETS = {
     'upper_reinhard_skip': PresetRanges(
         exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
         tone_curves=('reinhard',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1),
+    # Upper level only: upper_reinhard_skip with one of its two foreign components each -- the Reinhard
+    # curve on area binning, or line skipping with the sRGB curve -- to tell which one makes an upper
+    # family rank training recipes as the never-trained families do (scripts/upper_family_agreement.py).
+    'upper_reinhard_area': PresetRanges(
+        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
+        tone_curves=('reinhard',), downsamplers=('area',), noise_stages=('lr', 'hr'), wb_shift=0.1),
+    'upper_srgb_skip': PresetRanges(
+        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
+        tone_curves=('srgb',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
     'linear_area': PresetRanges(
@@ -125,7 +150,7 @@ PRESETS = {
 #: Families kept out of every training mix: model selection and reported generalisation use them.
 HELDOUT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg')
 #: Families for the upper level's data only: never in the lower/middle levels' training mix, never reported.
-UPPER_FAMILIES = ('upper_reinhard_skip',)
+UPPER_FAMILIES = ('upper_reinhard_skip', 'upper_reinhard_area', 'upper_srgb_skip')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +168,9 @@ class DegradationParams:
     wb_gains: tuple = (1.0, 1.0, 1.0)
     highlight_threshold: float = 0.0
     row_noise: float = 0.0
+    # (level, angle in radians, offset, width) of lowkey_scene; level 0 = daylight target. Fixed length,
+    # so samples of a mixed batch collate.
+    lowkey: tuple = (0.0, 0.0, 0.0, 0.0)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -198,15 +226,28 @@ def _extended_params(preset, rng):
             'row_noise': _between(u[6], preset.row_noise)}
 
 
+def _lowkey_params(preset, rng):
+    """The night-scene draws (4 uniform draws, only for a preset with ``lowkey_prob > 0``)."""
+    u = rng.random(4)
+    if u[0] >= preset.lowkey_prob:
+        return (0.0, 0.0, 0.0, 0.0)
+    # u[0] / p is uniform on [0, 1) again given u[0] < p, so it doubles as the level's draw
+    return (_between(u[0] / preset.lowkey_prob, preset.lowkey_level, log=True), float(2 * math.pi * u[1]),
+            float(0.6 * u[2] - 0.3), float(0.1 + 0.5 * u[3]))
+
+
 def sample_params(preset, rng):
     """Draw a :class:`DegradationParams` from ``preset`` with generator ``rng``.
 
-    Always consumes the same 8 uniform draws (15 for an extended preset), so enabling blur or JPEG
-    does not shift the noise, and the original presets draw exactly what they always drew.
+    Always consumes the same 8 uniform draws (15 for an extended preset, 4 more with night scenes),
+    so enabling blur or JPEG does not shift the noise, and the original presets draw exactly what
+    they always drew.
     """
     u = rng.random(8)
     jpeg_low, jpeg_high = preset.jpeg_quality
     extended = _extended_params(preset, rng) if preset.extended else {}
+    if preset.lowkey_prob > 0:
+        extended['lowkey'] = _lowkey_params(preset, rng)
     gamma = _between(u[1], preset.gamma)
     if preset.gamma_prob < 1.0 and u[1] >= preset.gamma_prob:
         gamma = 1.0
@@ -334,6 +375,31 @@ def darken(lin, params):
     return np.clip(dark, 0.0, 1.0).astype(np.float32)
 
 
+def lowkey_scene(hr, lowkey):
+    """Turn a daylight target into a night scene: part of the frame falls smoothly to a low light level.
+
+    Args:
+        hr (ndarray): float32 RGB HWC sRGB image in [0, 1].
+        lowkey (tuple): ``(level, angle, offset, width)``: linear light is multiplied by a ramp from 1
+            down to ``level`` along direction ``angle`` (radians; image coordinates in [-0.5, 0.5]),
+            centred ``offset`` from the middle and ``width`` wide (smoothstep). ``level == 0`` returns
+            ``hr`` unchanged.
+
+    Returns:
+        ndarray: float32 RGB HWC sRGB image in [0, 1], the same size.
+    """
+    level, angle, offset, width = lowkey
+    if level <= 0:
+        return hr
+    h, w = hr.shape[:2]
+    ys = (np.arange(h, dtype=np.float32) + 0.5) / h - 0.5
+    xs = (np.arange(w, dtype=np.float32) + 0.5) / w - 0.5
+    along = math.cos(angle) * xs[None, :] + math.sin(angle) * ys[:, None]
+    lit = _smoothstep(np.clip((along - offset) / width + 0.5, 0.0, 1.0))
+    gain = (level + (1.0 - level) * lit)[..., None].astype(np.float32)
+    return linear_to_srgb(srgb_to_linear(hr) * gain)
+
+
 def jpeg_roundtrip(img, quality):
     """Encode and decode an RGB float image as JPEG at ``quality`` (OpenCV, deterministic)."""
     bgr = cv2.cvtColor(np.clip(np.rint(img * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
@@ -379,8 +445,8 @@ def make_pair(hr, scale, preset, rng):
     ``gt`` is ``hr`` mod-cropped to the scale; ``gt_lr`` is its normally lit bicubic downsampling
     (the illumination level's target); ``lq`` is the dark low-resolution input.
     """
-    gt = mod_crop(hr, scale)
     params = sample_params(preset, rng)
+    gt = lowkey_scene(mod_crop(hr, scale), params.lowkey)
     # (gt_lr stays bicubic: it is the illumination level's target, not a camera's output)
     lq = degrade(gt, scale, params, rng)
     return gt, lq, downsample(gt, scale), params
