@@ -23,6 +23,9 @@ crops, iterations and seed:
 
 The grid winner is chosen per seed on the **same held-out images the upper level learns from**,
 degraded with the upper family (``selection``), so PGR and the grid search use the same extra data.
+``--upper-images FOLDER`` takes that data from another collection instead (a few photos like the
+target's, never a test set), degraded with ``--upper-family`` (which may then be the training mix's
+``camera_mix``); the training images stay the same.
 Scores: PSNR and SSIM (RGB, scale border cropped) on each never-trained degradation family (``--families``)
 of each test set; with ``--real``, NIQE and ``dark_lift`` on the first ``--real-count`` real photos.
 
@@ -70,6 +73,11 @@ def parse_args(argv=None):
                         help='never-trained degradation families of the test sets')
     parser.add_argument('--upper-family', default='upper_reinhard_skip',
                         help="the upper level's family for 'pgr' and for the grid's selection set")
+    parser.add_argument('--upper-images', help="HR images of the upper level's data and the selection set, "
+                        "in place of the training folder's held-out part (another collection, e.g. a few "
+                        "photos like the target's); never a --test-hr folder")
+    parser.add_argument('--hyper-lr', type=float, help="learning rate of the upper level's optimiser in the PGR "
+                        'methods (default: the options\' train.optim_hyper)')
     parser.add_argument('--gt-size', type=int, help='training crop size (default: the options)')
     parser.add_argument('--batch', type=int, help='batch size (default: the options)')
     parser.add_argument('--threads', type=int, default=1, help='torch threads of each training run')
@@ -85,6 +93,9 @@ def parse_args(argv=None):
         parser.error(f"--methods: unknown {sorted(unknown)}; choose from fixed, {', '.join(LEARNED)}")
     if 'best_fixed_equal_time' in args.methods and not {'fixed', 'pgr'} <= set(args.methods):
         parser.error('--methods best_fixed_equal_time needs fixed and pgr')
+    if args.upper_images and osp.realpath(args.upper_images) in {osp.realpath(t) for t in args.test_hr}:
+        parser.error(f'--upper-images {args.upper_images} is also a --test-hr folder: the upper level and the '
+                     'grid selection would see the test images')
     return args
 
 
@@ -149,6 +160,15 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
         pgr['phases'] = {'cooperative_start': iters // 10, 'trilevel_start': iters // 5}
         pgr['upper_data'] = {**pgr.get('upper_data', {}),
                              'preset': None if method == 'pgr_training_family' else args.upper_family}
+        if getattr(args, 'upper_images', None):  # another collection, degraded with the upper family
+            train = opt['datasets']['train']
+            pgr['upper_data'] = {**pgr['upper_data'], 'source': 'dataset', 'preset': None, 'dataset': {
+                'name': osp.basename(osp.normpath(args.upper_images)), 'type': 'CoupledOnlineDataset',
+                'dataroot_gt': osp.abspath(args.upper_images),
+                'preset': train['preset'] if method == 'pgr_training_family' else args.upper_family,
+                **{k: train[k] for k in ('gt_size', 'use_hflip', 'use_rot') if k in train}}}
+        if getattr(args, 'hyper_lr', None):
+            opt['train']['optim_hyper'] = {**opt['train'].get('optim_hyper', {}), 'lr': args.hyper_lr}
         if method == 'pgr_mixture':
             pgr['sample_weights'] = {'by': 'preset'}
         if method == 'pgr_accumulate':
@@ -228,11 +248,18 @@ class Runs:
 
 # ------------------------------------------------------------------------------------------------ data
 def selection_pairs(args, base, work):
-    """Pairs of the held-out (upper-split) training images, degraded with the upper family."""
+    """Pairs of the held-out (upper-split) training images, or of ``--upper-images``, degraded with the upper family."""
     import make_coupled_pairs
 
     from trico_basicsr.data.image_source import ImageSource
     from trico_basicsr.data.upper_split import select_split
+    if getattr(args, 'upper_images', None):
+        out = osp.join(work, 'pairs', f'selection_{args.upper_family}_'
+                                      f'{osp.basename(osp.normpath(args.upper_images))}_x{args.scale}')
+        if not osp.isdir(out):
+            make_coupled_pairs.make_pairs(osp.abspath(args.upper_images), out, args.scale, args.upper_family,
+                                          args.data_seed, progress=False)
+        return out
     out = osp.join(work, 'pairs', f'selection_{args.upper_family}_x{args.scale}')
     if osp.isdir(out):
         return out
@@ -367,10 +394,11 @@ def markdown(summary):
     lines = [f"# Fair quality benchmark: x{cfg['scale']}, {cfg['iters']} iterations, seeds {cfg['seeds']}", '',
              f"`{summary['command']}`", '',
              f"Every learned method trains `{cfg['options']}`'s network on the same {cfg['train_images']} images "
-             f"({cfg['train_hr']} minus the {cfg['held_out_images']} held out for the upper level), batch "
+             f"({cfg['train_hr']} minus the {cfg['held_out_images']} held out of training), batch "
              f"{cfg['batch']}, {cfg['gt_size']} px crops, one CPU thread each ({cfg['device']}). Scores: mean ± "
              'std over the seeds (population of seeds, ddof 1). Test sets are darkened with families never '
-             f"trained on ({', '.join(cfg['families'])}); `selection` is PSNR on the held-out images "
+             f"trained on ({', '.join(cfg['families'])}); `selection` is PSNR on "
+             f"{'the held-out images' if not cfg.get('upper_images') else cfg['upper_images']} "
              f"darkened with `{cfg['upper_family']}` -- the data PGR's upper level learns from and the "
              'data that picks the grid winner.', '']
 
@@ -528,12 +556,15 @@ def main(argv=None):
                                 f'{label(method)}: loss weights, seed {seed}')
         train_opt = base['datasets']['train']
         from trico_basicsr.data.image_source import ImageSource
+        from trico_basicsr.data.upper_split import select_split
         total = len(ImageSource(osp.abspath(args.train_hr)))
-        held_out = len(ImageSource(selection + '/gt'))
+        held_out = len(select_split(ImageSource(osp.abspath(args.train_hr)), train_opt['upper_split'], 'upper',
+                                    '--train-hr'))
         summary = {'command': command_line(ROOT), 'date': time.strftime('%Y-%m-%d'),
                    'config': {'options': osp.relpath(args.options, ROOT), 'scale': args.scale, 'iters': args.iters,
                               'seeds': args.seeds, 'grid': args.grid, 'families': args.families,
-                              'upper_family': args.upper_family, 'train_hr': args.train_hr,
+                              'upper_family': args.upper_family, 'upper_images': args.upper_images,
+                              'hyper_lr': args.hyper_lr, 'train_hr': args.train_hr,
                               'train_images': total - held_out, 'held_out_images': held_out,
                               'batch': train_opt['batch_size_per_gpu'], 'gt_size': train_opt['gt_size'],
                               'pgr': {k: base['train']['pgr'].get(k) for k in ('middle_interval', 'upper_interval',

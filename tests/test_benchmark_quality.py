@@ -54,6 +54,31 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
     assert runs['cascade']['train']['total_iter'] == 75
 
 
+def test_upper_images_from_another_collection_feed_the_upper_level_and_the_selection(tmp_path):
+    train = _folder(tmp_path / 'train', ('astronaut', 'coffee', 'rocket', 'chelsea'), (64, 64))
+    upper = _folder(tmp_path / 'upper', ('camera', 'immunohistochemistry'), (64, 64))
+    test = _folder(tmp_path / 'test', ('cat',), (64, 64))
+    common = ['--train-hr', train, '--options', TINY, '--out', str(tmp_path / 'o'), '--upper-family', 'camera_mix']
+    with pytest.raises(SystemExit):  # the test images may not tune the upper level
+        bq.parse_args(common + ['--test-hr', test, upper, '--upper-images', upper])
+    args = bq.parse_args(common + ['--test-hr', test, '--upper-images', upper])
+    opt = bq.base_options(args)
+    pgr = bq.method_options(opt, 'pgr', 100, 0, args, str(tmp_path))['train']['pgr']['upper_data']
+    assert pgr['source'] == 'dataset' and pgr['dataset']['dataroot_gt'] == osp.abspath(upper)
+    assert pgr['dataset']['preset'] == 'camera_mix' and pgr['dataset']['gt_size'] == opt['datasets']['train']['gt_size']
+    same = bq.method_options(opt, 'pgr_training_family', 100, 0, args, str(tmp_path))['train']['pgr']['upper_data']
+    assert same['dataset']['preset'] == opt['datasets']['train']['preset']
+    assert bq.method_options(opt, 'pgr', 100, 0, args, str(tmp_path))['train']['optim_hyper'] == \
+        opt['train']['optim_hyper']
+    faster = bq.parse_args(common + ['--test-hr', test, '--hyper-lr', '0.1'])
+    assert bq.method_options(opt, 'pgr', 100, 0, faster, str(tmp_path))['train']['optim_hyper']['lr'] == 0.1
+    assert 'optim_hyper' not in bq.method_options(opt, 'fixed', 100, 0, faster, str(tmp_path), 1.0)['train'] or \
+        bq.method_options(opt, 'fixed', 100, 0, faster, str(tmp_path), 1.0)['train']['optim_hyper'] == \
+        opt['train']['optim_hyper']
+    selection = bq.selection_pairs(args, opt, str(tmp_path / 'work'))
+    assert sorted(__import__('os').listdir(osp.join(selection, 'gt'))) == ['camera.png', 'immunohistochemistry.png']
+
+
 def test_grid_winner_is_picked_on_the_selection_set_and_differences_are_per_seed():
     per_method = {'fixed_s0': {0: {'selection_PSNR': 15.0}, 1: {'selection_PSNR': 16.5}},
                   'fixed_s1': {0: {'selection_PSNR': 15.5}, 1: {'selection_PSNR': 16.0}}}
