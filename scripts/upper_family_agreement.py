@@ -5,15 +5,16 @@
     python scripts/upper_family_agreement.py ... --families upper_reinhard_skip camera_mix \
         --images datasets/Set5 --test-sets Set14
 
-The upper level can only steer training towards what its data rewards. This takes the fixed-weight grid
-that ``scripts/benchmark_quality.py`` trained (its run records in ``WORK/runs``, its test scores in
-``BENCH/summary.json``), scores every grid checkpoint on the held-out images degraded with each candidate
-family -- the training folder's held-out images, or ``--images`` (another collection) -- and reports
-per seed the Spearman correlation of those PSNRs with the mean test PSNR over the never-trained
-families (on ``--test-sets`` only, when given: never the ``--images`` collection), which grid point each family would pick, and that pick's regret (test PSNR of
-the best grid point minus the pick's). A family worth tuning on has a positive correlation and a small
-regret. Adds its table to ``BENCH/upper_family_agreement.json`` and ``.md`` (one table per images and
-test sets); scores are cached in ``WORK/scores.json``.
+The upper level can only steer training towards what its data rewards. This takes the fixed-weight
+grid that ``scripts/benchmark_quality.py`` trained (its run records in ``WORK/runs``, its test scores
+in ``BENCH/summary.json``), scores every grid checkpoint on images degraded with each candidate family
+-- the training folder's held-out images, or ``--images`` (another collection) -- and reports per seed
+the Spearman correlation of those PSNRs with the mean test PSNR over the never-trained families (on
+``--test-sets`` only, when given: never the ``--images`` collection), which grid point each family
+would pick, and that pick's regret (test PSNR of the best grid point minus the pick's). A family
+worth tuning on has a positive correlation and a small regret. Adds its table to
+``BENCH/upper_family_agreement.json`` and ``.md`` (one table per images and test sets); scores are
+cached in ``WORK/scores.json``.
 """
 import argparse
 import json
@@ -31,7 +32,8 @@ sys.path.insert(0, osp.join(ROOT, 'scripts'))
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--train-hr', required=True, help="the benchmark's training folder (its held-out part is used)")
-    parser.add_argument('--bench', required=True, help="benchmark_quality's --out (summary.json with the grid's scores)")
+    parser.add_argument('--bench', required=True,
+                        help="benchmark_quality's --out (summary.json with the grid's scores)")
     parser.add_argument('--work', required=True, help="benchmark_quality's --work (run records, score cache)")
     parser.add_argument('--families', nargs='+', required=True, help='candidate upper families (any preset)')
     parser.add_argument('--images', help="HR images to degrade (default: the training folder's held-out part)")
@@ -88,12 +90,12 @@ def markdown(result):
 
 def main(argv=None):
     args = parse_args(argv)
+    import benchmark_quality as bench
     import torch
 
-    import benchmark_quality as bench
     import trico_basicsr  # noqa: F401
-    from trico_basicsr.utils.reports import command_line, write_report
     from trico_basicsr.utils.options import read_options
+    from trico_basicsr.utils.reports import command_line, write_report
     torch.set_num_threads(args.threads)
     with open(osp.join(args.bench, 'summary.json')) as f:
         summary = json.load(f)

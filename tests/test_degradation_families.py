@@ -156,7 +156,8 @@ def test_camera_night_is_camera_mix_with_night_targets():
     assert dataclasses.replace(night, lowkey_prob=0.0) == mix
     for seed in range(20):
         drawn = sample_params(night, np.random.default_rng(seed))
-        assert dataclasses.replace(drawn, lowkey=(0.0, 0.0, 0.0, 0.0)) == sample_params(mix, np.random.default_rng(seed))
+        daylight = dataclasses.replace(drawn, lowkey=(0.0, 0.0, 0.0, 0.0))
+        assert daylight == sample_params(mix, np.random.default_rng(seed))
         assert 0.02 <= drawn.lowkey[0] <= 0.2 and 0.1 <= drawn.lowkey[3] <= 0.6
     gt, _, gt_lr, params = make_pair(_photo(), 4, night, np.random.default_rng(1))
     assert gt.mean() < _photo().mean() - 0.02  # both targets are the night scene
