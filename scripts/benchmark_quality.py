@@ -160,14 +160,14 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
         pgr['phases'] = {'cooperative_start': iters // 10, 'trilevel_start': iters // 5}
         pgr['upper_data'] = {**pgr.get('upper_data', {}),
                              'preset': None if method == 'pgr_training_family' else args.upper_family}
-        if getattr(args, 'upper_images', None):  # another collection, degraded with the upper family
+        if args.upper_images:  # another collection, degraded with the upper family
             train = opt['datasets']['train']
             pgr['upper_data'] = {**pgr['upper_data'], 'source': 'dataset', 'preset': None, 'dataset': {
                 'name': osp.basename(osp.normpath(args.upper_images)), 'type': 'CoupledOnlineDataset',
                 'dataroot_gt': osp.abspath(args.upper_images),
                 'preset': train['preset'] if method == 'pgr_training_family' else args.upper_family,
                 **{k: train[k] for k in ('gt_size', 'use_hflip', 'use_rot') if k in train}}}
-        if getattr(args, 'hyper_lr', None):
+        if args.hyper_lr:
             opt['train']['optim_hyper'] = {**opt['train'].get('optim_hyper', {}), 'lr': args.hyper_lr}
         if method == 'pgr_mixture':
             pgr['sample_weights'] = {'by': 'preset'}
@@ -253,7 +253,7 @@ def selection_pairs(args, base, work):
 
     from trico_basicsr.data.image_source import ImageSource
     from trico_basicsr.data.upper_split import select_split
-    if getattr(args, 'upper_images', None):
+    if args.upper_images:
         out = osp.join(work, 'pairs', f'selection_{args.upper_family}_'
                                       f'{osp.basename(osp.normpath(args.upper_images))}_x{args.scale}')
         if not osp.isdir(out):

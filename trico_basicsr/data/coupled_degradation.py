@@ -90,6 +90,16 @@ class PresetRanges:
 EXTENDED_FIELDS = ('gamma_prob', 'tone_curves', 'downsamplers', 'noise_stages', 'wb_shift', 'highlight_prob',
                    'highlight_threshold', 'row_noise')
 
+# The broad training mix and the upper-level family; PRESETS derives variants of each.
+_CAMERA_MIX = PresetRanges(
+    exposure=(0.01, 0.3), gamma=(1.2, 2.5), gamma_prob=0.5, photons=(200, 20000), read_noise=(0.0005, 0.004),
+    blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
+    downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
+    highlight_prob=0.3)
+_UPPER_REINHARD_SKIP = PresetRanges(
+    exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
+    tone_curves=('reinhard',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1)
+
 PRESETS = {
     # Plain super-resolution: bicubic downsampling only.
     'clean': PresetRanges(),
@@ -104,18 +114,10 @@ PRESETS = {
     # The broad training mix: exposures 0.01-0.3 in linear light, half of them with no extra tone curve,
     # four camera curves, four downsamplers, noise before or after downsampling down to 200 electrons,
     # white-balance casts, light sources that stay bright, mild blur and JPEG.
-    'camera_mix': PresetRanges(
-        exposure=(0.01, 0.3), gamma=(1.2, 2.5), gamma_prob=0.5, photons=(200, 20000), read_noise=(0.0005, 0.004),
-        blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
-        downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
-        highlight_prob=0.3),
+    'camera_mix': _CAMERA_MIX,
     # camera_mix on night scenes: every target has an unlit part (sky, background) at 2-20 % of its
     # daylight level, which the model must keep dark (lowkey_scene).
-    'camera_night': PresetRanges(
-        exposure=(0.01, 0.3), gamma=(1.2, 2.5), gamma_prob=0.5, photons=(200, 20000), read_noise=(0.0005, 0.004),
-        blur_prob=0.2, jpeg_quality=(60, 95), jpeg_prob=0.3, tone_curves=('srgb', 'gamma22', 'filmic', 'scurve'),
-        downsamplers=('bicubic', 'area', 'bilinear', 'blur_decimate'), noise_stages=('lr', 'hr'), wb_shift=0.15,
-        highlight_prob=0.3, lowkey_prob=1.0),
+    'camera_night': dataclasses.replace(_CAMERA_MIX, lowkey_prob=1.0),
     # Never in training. An ACES filmic camera curve and Lanczos resampling, neither of which the training
     # mix uses; exposure only (no extra tone curve), noise at sensor resolution, mild colour casts.
     'heldout_aces_lanczos': PresetRanges(
@@ -129,18 +131,12 @@ PRESETS = {
     # Upper level only: a global Reinhard tone map (phone HDR pipelines) and line-skipping readout
     # ('nearest': every s-th pixel, no antialiasing), neither in camera_mix nor in a reporting family;
     # exposure only or with a mild extra curve, noise at either stage, colour casts.
-    'upper_reinhard_skip': PresetRanges(
-        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
-        tone_curves=('reinhard',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1),
+    'upper_reinhard_skip': _UPPER_REINHARD_SKIP,
     # Upper level only: upper_reinhard_skip with one of its two foreign components each -- the Reinhard
     # curve on area binning, or line skipping with the sRGB curve -- to tell which one makes an upper
     # family rank training recipes as the never-trained families do (scripts/upper_family_agreement.py).
-    'upper_reinhard_area': PresetRanges(
-        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
-        tone_curves=('reinhard',), downsamplers=('area',), noise_stages=('lr', 'hr'), wb_shift=0.1),
-    'upper_srgb_skip': PresetRanges(
-        exposure=(0.015, 0.25), gamma=(1.2, 2.0), gamma_prob=0.5, photons=(300, 10000), read_noise=(0.0005, 0.003),
-        tone_curves=('srgb',), downsamplers=('nearest',), noise_stages=('lr', 'hr'), wb_shift=0.1),
+    'upper_reinhard_area': dataclasses.replace(_UPPER_REINHARD_SKIP, downsamplers=('area',)),
+    'upper_srgb_skip': dataclasses.replace(_UPPER_REINHARD_SKIP, tone_curves=('srgb',)),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
     'linear_area': PresetRanges(
