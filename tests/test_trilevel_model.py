@@ -62,6 +62,7 @@ def test_lambda_stays_positive_and_normalised_and_is_logged(model):
 @pytest.mark.parametrize('key, value, message', [
     ('train:pgr', {'upper_intervall': 5}, 'upper_interval'),
     ('train:pgr', {'hvp': 'exact'}, 'finite_difference'),
+    ('train:pgr', {'hypergradient': 'collaba'}, 'hypergradient.*gauss_newton'),
     ('train:pgr', {'phases': {'cooperative_start': 10, 'trilevel_start': 5}}, 'precede'),
     ('train:pgr', {'upper_interval': 'often'}, 'upper_interval'),
     ('train:pgr', {'train_levels': ['sr', 'lambda']}, 'lambda'),
@@ -120,3 +121,16 @@ def test_double_backward_mode_trains(root):
     for it in range(1, 5):
         model.optimize_parameters(it)
     assert model.log_dict['skipped_updates'] == 0 and model.log_dict['pgr_phase'] == 2
+
+
+def test_the_model_trains_lambda_with_the_gauss_newton_hypergradient(root):
+    model = build_tiny_model(root, **{'train:pgr:hypergradient': 'gauss_newton'})
+    assert model.pgr.cfg.hypergradient == 'gauss_newton'
+    model.feed_data(tiny_batch(model))
+    start = {name: float(w) for name, w in model.hyper.named_weights().items()}
+    for it in range(1, 9):
+        model.optimize_parameters(it)
+    log = model.get_current_log()
+    assert log['skipped_updates'] == 0 and log['pgr_phase'] == 2 and 'l_upper' in log
+    moved = [abs(log[f'lambda_{name}'] - start[name]) for name in start]
+    assert max(moved) > 1e-4

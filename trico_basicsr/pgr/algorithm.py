@@ -22,13 +22,17 @@ One iteration, all gradients taken at the current point (theta_S, theta_I, lambd
    of the lower level (which is how the coupling weight gets its gradient);
 4. updates, lower to upper: ``lower_steps`` lower steps (the first with the gradient of step 1),
    then the middle level, then lambda.
+
+With ``hypergradient: gauss_newton`` step 3 is instead the one-backward estimate of CollaBA (the
+authors' sibling BasicSR plugin): per network level, ``-(grad F . grad h) / ||grad h||^2 * d h/d lambda``
+with ``h`` that level's objective, all at the current point (:meth:`PhasedGradientResponse.gauss_newton_hypergradient`).
 """
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional
 
 from .distributed import average_across_ranks
 from .levels import LOWER, MIDDLE, UPPER
-from .response import gradients, replace, unroll, unroll_backward, value_and_gradients
+from .response import flat_dot, gradients, replace, unroll, unroll_backward, value_and_gradients
 
 PHASES = ('warmup', 'cooperative', 'trilevel')
 
@@ -202,6 +206,38 @@ class PhasedGradientResponse:
             hyper = [a + b for a, b in zip(hyper, back_illum[UPPER])]
         return hyper, upper_value
 
+    def gauss_newton_hypergradient(self, variables, objectives, first):
+        """``(dF/dlambda, F)`` by CollaBA's one-backward Gauss-Newton estimate, at the current point.
+
+        For a level ``h`` (g for the SR net, f for the illumination net) with parameters theta, the
+        implicit hypergradient ``-d2h/dlambda dtheta . Hess_theta(h)^-1 . grad_theta F`` with the rank-one
+        Gauss-Newton model of both second derivatives (``h = r^2 / 2``: ``Hess ~ grad h grad h^T / 2h``,
+        ``d2h/dlambda dtheta ~ dh/dlambda grad h^T / 2h``) collapses to
+
+            -(grad_theta F . grad_theta h) / ||grad_theta h||^2 * dh/dlambda,
+
+        summed over the trained network levels. Cost: one forward and backward of F on the upper batch
+        and one forward of each level's objective (differentiated to lambda only); ``grad_theta h`` is
+        this iteration's first-order gradient. No unroll, no second derivatives, no response: it sees
+        only whether the level's descent direction currently helps F, which is why it is cheap.
+        """
+        levels = [(LOWER, objectives.lower), (MIDDLE, objectives.middle)]
+        levels = [(level, fn) for level, fn in levels
+                  if fn is not None and self._trains(level, variables) and level in first]
+        upper_value, adjoint = value_and_gradients(objectives.upper, variables, [level for level, _ in levels])
+        coefficients = {}
+        for level, _ in levels:
+            upper_grad = self.reduce(adjoint[level])
+            norm_sq = float(flat_dot(first[level], first[level]))
+            # A level at a stationary point has no descent direction to judge: it contributes nothing.
+            coefficients[level] = -float(flat_dot(upper_grad, first[level])) / norm_sq if norm_sq > 0 else 0.0
+
+        def weighted(v):
+            return sum(coefficients[level] * fn(v) for level, fn in levels)
+
+        hyper = self.reduce(gradients(weighted, variables, [UPPER])[UPPER])
+        return hyper, upper_value
+
     def upper_step_due(self, current_iter, variables):
         """Whether iteration ``current_iter`` updates lambda (every ``upper_interval`` in the tri-level phase)."""
         return (self._trains(UPPER, variables) and self.phase(current_iter) == 'trilevel'
@@ -243,14 +279,18 @@ class PhasedGradientResponse:
             responded = (phase != 'warmup' and self._trains(LOWER, variables)
                          and current_iter % cfg.middle_interval == 0)
         hyper_step = self.hypergradient_due(current_iter, variables) and objectives.upper is not None
-        if callable(steps) and (responded or hyper_step):
+        unrolls = responded or (hyper_step and cfg.hypergradient == 'response')
+        if callable(steps) and unrolls:
             steps = steps(first)
         if self._trains(MIDDLE, variables):
             updates[MIDDLE] = self.middle_response(variables, objectives, first[LOWER], steps) if responded \
                 else first[MIDDLE]
         if hyper_step:
-            hyper, upper_value = self.hypergradient(variables, objectives, first,
-                                                    updates[MIDDLE] if responded else None, steps)
+            if cfg.hypergradient == 'gauss_newton':
+                hyper, upper_value = self.gauss_newton_hypergradient(variables, objectives, first)
+            else:
+                hyper, upper_value = self.hypergradient(variables, objectives, first,
+                                                        updates[MIDDLE] if responded else None, steps)
             self._accumulate(hyper)
         if self._hyper_count and self.upper_step_due(current_iter, variables):
             updates[UPPER] = self._take_accumulated()  # the mean over the window

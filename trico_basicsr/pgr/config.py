@@ -11,6 +11,7 @@ from .response import HVP_MODES
 from .sample_groups import GROUP_KINDS
 
 RESPONSE_STEPS = ('optimizer', 'sgd')
+HYPERGRADIENTS = ('response', 'gauss_newton')
 DEFAULT_SR_TERMS = {
     'pixel': {'type': 'CharbonnierLoss', 'loss_weight': 1.0, 'eps': 1e-6},
     'ssim': {'type': 'SSIMLoss', 'loss_weight': 0.2},
@@ -47,6 +48,9 @@ def _defaults():
     c.response_lr = CfgNode()
     c.response_lr.sr = 0.01  # alpha: SGD step of the unrolled lower-level response (and before Adam has state)
     c.response_lr.illum = 0.01  # beta: SGD step of the unrolled middle-level response
+    # 'response': dF/dlambda through the unrolled middle and lower responses (PGR, docs/pgr.md step 3);
+    # 'gauss_newton': CollaBA's one-backward estimate at the current point -- no unroll, cheaper, cruder.
+    c.hypergradient = 'response'
     c.hvp = 'finite_difference'
     c.fd_epsilon = 0.01
     c.parametrization = 'softmax'
@@ -141,6 +145,8 @@ def _check_values(cfg, where):
         raise ValueError(f"{where}.train_levels: unknown level(s) {', '.join(unknown)}; valid: {', '.join(LEVELS)}")
     if cfg.response_step not in RESPONSE_STEPS:
         raise ValueError(f"{where}.response_step: '{cfg.response_step}' is not one of {', '.join(RESPONSE_STEPS)}")
+    if cfg.hypergradient not in HYPERGRADIENTS:
+        raise ValueError(f"{where}.hypergradient: '{cfg.hypergradient}' is not one of {', '.join(HYPERGRADIENTS)}")
     if cfg.hvp not in HVP_MODES:
         raise ValueError(f"{where}.hvp: '{cfg.hvp}' is not one of {', '.join(HVP_MODES)}")
     if cfg.parametrization not in PARAMETRIZATIONS:

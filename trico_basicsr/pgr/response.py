@@ -75,6 +75,11 @@ def replace(variables, group, tensors):
     return out
 
 
+def flat_dot(first, second):
+    """``sum_i <first_i, second_i>`` over two lists of like-shaped tensors, in float64."""
+    return sum((a.double() * b.double()).sum() for a, b in zip(first, second))
+
+
 def flat_norm(tensors):
     return torch.sqrt(sum((t.double()**2).sum() for t in tensors))
 
