@@ -17,6 +17,11 @@ crops, iterations and seed:
   preset of the training mix, ``train.pgr.sample_weights: {by: preset}``);
 - ``pgr_accumulate``: ``pgr`` with two hypergradients averaged into each update of the weights
   (``train.pgr.hyper_accumulate: 2``);
+- ``pgr_gauss_newton``: ``pgr`` with CollaBA's one-backward hypergradient in place of the unrolled
+  response (``train.pgr.hypergradient: gauss_newton``); ``best_fixed_equal_time_gauss_newton`` is the
+  grid winner trained for *its* wall-clock;
+- ``pgr_exposure``: ``pgr`` whose upper level also learns per-difficulty weights (one sample weight per
+  bin of the exposure the darkening kept, ``train.pgr.sample_weights: {by: exposure}``);
 - ``cascade``: the illumination net trained alone for a quarter of the budget, then the SR net alone;
 - ``best_fixed_equal_time``: the grid weighting with the best selection PSNR, trained for as many
   iterations as fit in the PGR run's wall-clock time (same seed).
@@ -52,7 +57,11 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
 PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
-LEARNED = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'cascade', 'best_fixed_equal_time')
+PGR_VARIANTS = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton', 'pgr_exposure')
+LEARNED = PGR_VARIANTS + ('cascade', 'best_fixed_equal_time', 'best_fixed_equal_time_gauss_newton')
+EQUAL_TIME = {'best_fixed_equal_time': 'pgr', 'best_fixed_equal_time_gauss_newton': 'pgr_gauss_newton'}
+EQUAL_TIME_BUDGETS = {'best_fixed_equal_time': "PGR's wall-clock",
+                      'best_fixed_equal_time_gauss_newton': "Gauss-Newton PGR's wall-clock"}
 REPORTED_SCORES = ('PSNR', 'SSIM')
 
 
@@ -91,8 +100,9 @@ def parse_args(argv=None):
     unknown = set(args.methods) - {'fixed', *LEARNED}
     if unknown:
         parser.error(f"--methods: unknown {sorted(unknown)}; choose from fixed, {', '.join(LEARNED)}")
-    if 'best_fixed_equal_time' in args.methods and not {'fixed', 'pgr'} <= set(args.methods):
-        parser.error('--methods best_fixed_equal_time needs fixed and pgr')
+    for method, reference in EQUAL_TIME.items():
+        if method in args.methods and not {'fixed', reference} <= set(args.methods):
+            parser.error(f'--methods {method} needs fixed and {reference}')
     if args.upper_images and osp.realpath(args.upper_images) in {osp.realpath(t) for t in args.test_hr}:
         parser.error(f'--upper-images {args.upper_images} is also a --test-hr folder: the upper level and the '
                      'grid selection would see the test images')
@@ -153,10 +163,10 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
     opt['manual_seed'] = seed
     pgr = opt['train'].setdefault('pgr', {})
     never = {'cooperative_start': None, 'trilevel_start': None}
-    if method in ('fixed', 'best_fixed_equal_time'):
+    if method == 'fixed' or method in EQUAL_TIME:
         fixed_terms(opt, grid_scale)
         pgr.update(train_levels=['sr', 'illum'], phases=never)
-    elif method in ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate'):
+    elif method in PGR_VARIANTS:
         pgr['phases'] = {'cooperative_start': iters // 10, 'trilevel_start': iters // 5}
         pgr['upper_data'] = {**pgr.get('upper_data', {}),
                              'preset': None if method == 'pgr_training_family' else args.upper_family}
@@ -173,6 +183,10 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
             pgr['sample_weights'] = {'by': 'preset'}
         if method == 'pgr_accumulate':
             pgr['hyper_accumulate'] = 2
+        if method == 'pgr_gauss_newton':
+            pgr['hypergradient'] = 'gauss_newton'
+        if method == 'pgr_exposure':
+            pgr['sample_weights'] = {'by': 'exposure'}
     elif method == 'cascade_illum':
         pgr.update(train_levels=['illum'], phases=never)
         cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
@@ -454,7 +468,10 @@ LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
           'pgr_training_family': 'TriCo PGR (upper level on the training mix)',
           'pgr_mixture': 'TriCo PGR + learned degradation mixture',
           'pgr_accumulate': 'TriCo PGR, 2 hypergradients per update',
-          'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time"}
+          'pgr_gauss_newton': 'TriCo PGR, Gauss-Newton hypergradient (CollaBA)',
+          'pgr_exposure': 'TriCo PGR + learned per-exposure weights',
+          'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time",
+          'best_fixed_equal_time_gauss_newton': "best fixed weighting, trained for Gauss-Newton PGR's time"}
 
 
 def label(method):
@@ -535,18 +552,21 @@ def main(argv=None):
                 'seeds': {str(s): v for s, v in sorted(derived['best_fixed_selected'].items())},
                 'aggregate': aggregate(derived['best_fixed_selected'])}
         comparisons = {}
-        pairs = [(first, other) for first in ('pgr', 'pgr_mixture', 'pgr_accumulate')
+        pairs = [(first, other) for first in ('pgr', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton',
+                                              'pgr_exposure')
                  for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
                  [grid_name(s) for s in args.grid]]
-        pairs += [('pgr_mixture', 'pgr'), ('pgr_accumulate', 'pgr'), ('pgr', 'pgr_training_family')]
+        pairs += [('pgr_mixture', 'pgr'), ('pgr_accumulate', 'pgr'), ('pgr', 'pgr_training_family'),
+                  ('pgr_gauss_newton', 'pgr'), ('pgr_exposure', 'pgr'),
+                  ('pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton')]
         for first, other in pairs:
             comp = compare(derived, first, other)
             if comp:
-                budget = "PGR's wall-clock" if other == 'best_fixed_equal_time' else 'equal iterations'
+                budget = EQUAL_TIME_BUDGETS.get(other, 'equal iterations')
                 comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
         agreement = selection_agreement(per_method, args.grid)
         final_lambda = {}
-        for method in ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate'):
+        for method in PGR_VARIANTS:
             for seed in per_method.get(method, {}):
                 log = osp.join(work, 'logs', f'{method}_s{seed}.log')
                 trajectory = lambda_trajectory(log)
@@ -576,6 +596,18 @@ def main(argv=None):
         write_report(osp.join(args.out, 'summary'), summary, markdown(summary))
         os.replace(osp.join(args.out, 'summary.md'), osp.join(args.out, 'results.md'))
 
+    def equal_time_run(method, reference, seed):
+        """The seed's grid winner trained for as many iterations as fit in ``reference``'s training time."""
+        chosen = best_grid(per_method, seed, args.grid)
+        reference_record = runs.get(f'{reference}_s{seed}')
+        if not (chosen and reference_record):
+            return None
+        fixed_record = runs.get(f'{chosen}_s{seed}')
+        iters = max(1, round(args.iters * reference_record['seconds'] / fixed_record['seconds']))
+        scale = fixed_record['grid_scale']
+        return runs.run(f'{method}_s{seed}', method_options(base, method, iters, seed, args, work, grid_scale=scale),
+                        {'grid_scale': scale, 'chosen': chosen})
+
     baseline = scorer.scores('bicubic_auto_exposure')
     for seed in args.seeds:
         per_method.setdefault('bicubic_auto_exposure', {})[seed] = {**baseline, 'iterations': None,
@@ -588,17 +620,6 @@ def main(argv=None):
                                                                           grid_scale=scale), {'grid_scale': scale}))
         if 'pgr' in args.methods:
             add('pgr', seed, runs.run(f'pgr_s{seed}', method_options(base, 'pgr', args.iters, seed, args, work)))
-        if 'best_fixed_equal_time' in args.methods:
-            chosen = best_grid(per_method, seed, args.grid)
-            pgr_record = runs.get(f'pgr_s{seed}')
-            if chosen and pgr_record:
-                fixed_record = runs.get(f'{chosen}_s{seed}')
-                iters = max(1, round(args.iters * pgr_record['seconds'] / fixed_record['seconds']))
-                scale = fixed_record['grid_scale']
-                add('best_fixed_equal_time', seed, runs.run(
-                    f'best_fixed_equal_time_s{seed}',
-                    method_options(base, 'best_fixed_equal_time', iters, seed, args, work, grid_scale=scale),
-                    {'grid_scale': scale, 'chosen': chosen}))
         if 'cascade' in args.methods:
             first = runs.run(f'cascade_illum_s{seed}',
                              method_options(base, 'cascade_illum', args.iters, seed, args, work))
@@ -607,16 +628,13 @@ def main(argv=None):
                 if second is not None:
                     add('cascade', seed, {**second, 'seconds': first['seconds'] + second['seconds'],
                                           'iterations': args.iters})
-        if 'pgr_mixture' in args.methods:
-            add('pgr_mixture', seed, runs.run(f'pgr_mixture_s{seed}',
-                                              method_options(base, 'pgr_mixture', args.iters, seed, args, work)))
-        if 'pgr_accumulate' in args.methods:
-            add('pgr_accumulate', seed, runs.run(f'pgr_accumulate_s{seed}',
-                                                 method_options(base, 'pgr_accumulate', args.iters, seed, args, work)))
-        if 'pgr_training_family' in args.methods:
-            add('pgr_training_family', seed, runs.run(
-                f'pgr_training_family_s{seed}',
-                method_options(base, 'pgr_training_family', args.iters, seed, args, work)))
+        for method in PGR_VARIANTS[1:]:
+            if method in args.methods:
+                add(method, seed, runs.run(f'{method}_s{seed}', method_options(base, method, args.iters, seed, args,
+                                                                                work)))
+        for method, reference in EQUAL_TIME.items():  # after the runs whose time they match
+            if method in args.methods:
+                add(method, seed, equal_time_run(method, reference, seed))
     write_summary()
 
 

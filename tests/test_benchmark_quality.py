@@ -37,7 +37,9 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
             for name, kind, scale in [('pixel', 'fixed', 0.0), ('hand', 'fixed', 1.0), ('double', 'fixed', 2.0),
                                       ('pgr', 'pgr', None), ('mixture', 'pgr_mixture', None),
                                       ('same', 'pgr_training_family', None), ('cascade', 'cascade', None),
-                                      ('accumulate', 'pgr_accumulate', None)]}
+                                      ('accumulate', 'pgr_accumulate', None),
+                                      ('gauss_newton', 'pgr_gauss_newton', None), ('exposure', 'pgr_exposure', None),
+                                      ('gn_time', 'best_fixed_equal_time_gauss_newton', 1.0)]}
     for opt_run in runs.values():
         assert opt_run['datasets']['train'] == opt['datasets']['train']  # same images, split, mix, crops, batch
         assert 'val' not in opt_run['datasets'] and opt_run['manual_seed'] == 1
@@ -51,6 +53,14 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
     assert runs['same']['train']['pgr']['upper_data']['preset'] is None
     assert runs['mixture']['train']['pgr']['sample_weights'] == {'by': 'preset'}
     assert runs['accumulate']['train']['pgr']['hyper_accumulate'] == 2
+    assert runs['gauss_newton']['train']['pgr']['hypergradient'] == 'gauss_newton'
+    assert 'hypergradient' not in runs['pgr']['train']['pgr']
+    assert runs['exposure']['train']['pgr']['sample_weights'] == {'by': 'exposure'}
+    assert runs['gn_time']['train']['pgr']['phases'] == hand['phases']
+    assert runs['gn_time']['train']['pgr']['sr_terms'] == hand['sr_terms']
+    with pytest.raises(SystemExit):  # its budget is derived from the Gauss-Newton runs
+        bq.parse_args(['--train-hr', 'x', '--test-hr', 'y', '--out', 'o', '--methods', 'fixed',
+                       'best_fixed_equal_time_gauss_newton'])
     assert runs['cascade']['train']['total_iter'] == 75
 
 
@@ -111,7 +121,8 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     test = _folder(tmp_path / 'test', ('camera',), (48, 48))
     command = [sys.executable, 'scripts/benchmark_quality.py', '--train-hr', train, '--test-hr', test,
                '--options', TINY, '--iters', '3', '--gt-size', '32', '--seeds', '0', '--grid', '0', '1',
-               '--methods', 'fixed', 'pgr', 'best_fixed_equal_time', '--families', 'heldout_banding_jpeg',
+               '--methods', 'fixed', 'pgr', 'best_fixed_equal_time', 'pgr_gauss_newton',
+               'best_fixed_equal_time_gauss_newton', '--families', 'heldout_banding_jpeg',
                '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
     run(command + ['--max-runs', '2'])  # stops after the grid: resumable
     partial = json.loads((tmp_path / 'out' / 'summary.json').read_text())
@@ -120,7 +131,8 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     run(command)
     summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
     methods = summary['methods']
-    assert {'pgr', 'best_fixed_equal_time'} <= set(methods)
+    assert {'pgr', 'best_fixed_equal_time', 'pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton'} <= set(methods)
+    assert "Gauss-Newton PGR's wall-clock" in ' '.join(summary['comparisons'])
     assert methods['fixed_s0']['seeds']['0']['train_seconds'] == partial['methods']['fixed_s0']['seeds']['0'][
         'train_seconds']  # not trained again
     seed = methods['pgr']['seeds']['0']
