@@ -19,7 +19,8 @@ crops, iterations and seed:
   (``train.pgr.hyper_accumulate: 2``);
 - ``pgr_gauss_newton``: ``pgr`` with CollaBA's one-backward hypergradient in place of the unrolled
   response (``train.pgr.hypergradient: gauss_newton``); ``best_fixed_equal_time_gauss_newton`` is the
-  grid winner trained for *its* wall-clock;
+  grid winner trained for *its* wall-clock; ``pgr_gauss_newton_accumulate``: the same with ten of its
+  cheap hypergradients averaged into each update (``hyper_accumulate: 10``, one every other iteration);
 - ``pgr_exposure``: ``pgr`` whose upper level also learns per-difficulty weights (one sample weight per
   bin of the exposure the darkening kept, ``train.pgr.sample_weights: {by: exposure}``);
 - ``cascade``: the illumination net trained alone for a quarter of the budget, then the SR net alone;
@@ -57,7 +58,8 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
 PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
-PGR_VARIANTS = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton', 'pgr_exposure')
+PGR_VARIANTS = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton',
+                'pgr_gauss_newton_accumulate', 'pgr_exposure')
 LEARNED = PGR_VARIANTS + ('cascade', 'best_fixed_equal_time', 'best_fixed_equal_time_gauss_newton')
 EQUAL_TIME = {'best_fixed_equal_time': 'pgr', 'best_fixed_equal_time_gauss_newton': 'pgr_gauss_newton'}
 EQUAL_TIME_BUDGETS = {'best_fixed_equal_time': "PGR's wall-clock",
@@ -183,8 +185,10 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
             pgr['sample_weights'] = {'by': 'preset'}
         if method == 'pgr_accumulate':
             pgr['hyper_accumulate'] = 2
-        if method == 'pgr_gauss_newton':
+        if method.startswith('pgr_gauss_newton'):
             pgr['hypergradient'] = 'gauss_newton'
+        if method == 'pgr_gauss_newton_accumulate':
+            pgr['hyper_accumulate'] = 10
         if method == 'pgr_exposure':
             pgr['sample_weights'] = {'by': 'exposure'}
     elif method == 'cascade_illum':
@@ -469,6 +473,7 @@ LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
           'pgr_mixture': 'TriCo PGR + learned degradation mixture',
           'pgr_accumulate': 'TriCo PGR, 2 hypergradients per update',
           'pgr_gauss_newton': 'TriCo PGR, Gauss-Newton hypergradient (CollaBA)',
+          'pgr_gauss_newton_accumulate': 'TriCo PGR, Gauss-Newton, 10 hypergradients per update',
           'pgr_exposure': 'TriCo PGR + learned per-exposure weights',
           'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time",
           'best_fixed_equal_time_gauss_newton': "best fixed weighting, trained for Gauss-Newton PGR's time"}
@@ -553,11 +558,12 @@ def main(argv=None):
                 'aggregate': aggregate(derived['best_fixed_selected'])}
         comparisons = {}
         pairs = [(first, other) for first in ('pgr', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton',
-                                              'pgr_exposure')
+                                              'pgr_gauss_newton_accumulate', 'pgr_exposure')
                  for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
                  [grid_name(s) for s in args.grid]]
         pairs += [('pgr_mixture', 'pgr'), ('pgr_accumulate', 'pgr'), ('pgr', 'pgr_training_family'),
-                  ('pgr_gauss_newton', 'pgr'), ('pgr_exposure', 'pgr'),
+                  ('pgr_gauss_newton', 'pgr'), ('pgr_exposure', 'pgr'), ('pgr_gauss_newton_accumulate', 'pgr'),
+                  ('pgr_gauss_newton_accumulate', 'pgr_gauss_newton'),
                   ('pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton')]
         for first, other in pairs:
             comp = compare(derived, first, other)

@@ -39,6 +39,7 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
                                       ('same', 'pgr_training_family', None), ('cascade', 'cascade', None),
                                       ('accumulate', 'pgr_accumulate', None),
                                       ('gauss_newton', 'pgr_gauss_newton', None), ('exposure', 'pgr_exposure', None),
+                                      ('gn_accumulate', 'pgr_gauss_newton_accumulate', None),
                                       ('gn_time', 'best_fixed_equal_time_gauss_newton', 1.0)]}
     for opt_run in runs.values():
         assert opt_run['datasets']['train'] == opt['datasets']['train']  # same images, split, mix, crops, batch
@@ -55,6 +56,8 @@ def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
     assert runs['accumulate']['train']['pgr']['hyper_accumulate'] == 2
     assert runs['gauss_newton']['train']['pgr']['hypergradient'] == 'gauss_newton'
     assert 'hypergradient' not in runs['pgr']['train']['pgr']
+    assert runs['gn_accumulate']['train']['pgr']['hypergradient'] == 'gauss_newton'
+    assert runs['gn_accumulate']['train']['pgr']['hyper_accumulate'] == 10
     assert runs['exposure']['train']['pgr']['sample_weights'] == {'by': 'exposure'}
     assert runs['gn_time']['train']['pgr']['phases'] == hand['phases']
     assert runs['gn_time']['train']['pgr']['sr_terms'] == hand['sr_terms']
