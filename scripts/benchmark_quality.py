@@ -387,7 +387,8 @@ def lambda_trajectory(log):
     trajectory = {'iters': []}
     for line in open(log):
         iteration = re.search(r'iter:\s*([\d,]+)', line)  # BasicSR writes 1,200
-        weights = re.findall(r'lambda_(\w+):\s*([-+0-9.eE]+)', line)
+        # names may hold bin edges: lambda_samples_exposure_0.03-0.1
+        weights = re.findall(r'lambda_([\w.\-]+):\s*([-+0-9.eE]+)', line)
         if iteration is None or not weights:
             continue
         trajectory['iters'].append(int(iteration.group(1).replace(',', '')))

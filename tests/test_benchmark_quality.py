@@ -113,10 +113,11 @@ def test_grid_winner_is_picked_on_the_selection_set_and_differences_are_per_seed
 def test_lambda_trajectory_is_read_from_the_training_log(tmp_path):
     log = tmp_path / 'run.log'
     log.write_text('x INFO: [pgr..][epoch:  0, iter:      50, lr:(1e-3,)] l_sr: 1.0e-01 lambda_sr_pixel: 1.2 '
-                   'lambda_samples_dark: 0.8\nunrelated line\n'
+                   'lambda_samples_dark: 0.8 lambda_samples_exposure_0.03-0.1: 1.1\nunrelated line\n'
                    'x INFO: [pgr..][epoch:  0, iter:   1,100, lr:(1e-3,)] lambda_sr_pixel: 1.3 '
-                   'lambda_samples_dark: 0.7\n')
-    assert bq.lambda_trajectory(str(log)) == {'iters': [50, 1100], 'sr_pixel': [1.2, 1.3], 'samples_dark': [0.8, 0.7]}
+                   'lambda_samples_dark: 0.7 lambda_samples_exposure_0.03-0.1: 1.2\n')
+    assert bq.lambda_trajectory(str(log)) == {'iters': [50, 1100], 'sr_pixel': [1.2, 1.3], 'samples_dark': [0.8, 0.7],
+                                              'samples_exposure_0.03-0.1': [1.1, 1.2]}
 
 
 def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
