@@ -382,13 +382,14 @@ def aggregate(per_seed):
     return agg
 
 
-def lambda_trajectory(log):
-    """``{'iters': [...], '<level>_<term>': [...]}`` from a training log's lambda lines."""
+def lambda_trajectory(log, prefix='lambda_'):
+    """``{'iters': [...], '<level>_<term>': [...]}`` from a training log's lambda lines (or, with
+    ``prefix='hyper_snr_'``, the hyper-variables' logged signal-to-noise ratios)."""
     trajectory = {'iters': []}
     for line in open(log):
         iteration = re.search(r'iter:\s*([\d,]+)', line)  # BasicSR writes 1,200
         # names may hold bin edges: lambda_samples_exposure_0.03-0.1
-        weights = re.findall(r'lambda_([\w.\-]+):\s*([-+0-9.eE]+)', line)
+        weights = re.findall(rf'\b{prefix}([\w.\-]+):\s*([-+0-9.eE]+)', line)
         if iteration is None or not weights:
             continue
         trajectory['iters'].append(int(iteration.group(1).replace(',', '')))
@@ -464,6 +465,11 @@ def markdown(summary):
         lines += ['', "PGR's learned loss weights at the end of each run (mean 1 per level):", '']
         for run, weights in summary['final_lambda'].items():
             lines.append(f'- `{run}`: ' + ', '.join(f'{k} {v:.2f}' for k, v in weights.items()))
+    if summary.get('final_hyper_snr'):
+        lines += ['', "Signal-to-noise ratio of each run's last logged hypergradients (|mean| / standard error over "
+                  'the `snr_window`; about 1 or below: a random walk), over its loss weights:', '']
+        for run, snr in summary['final_hyper_snr'].items():
+            lines.append(f"- `{run}`: median {snr['median']:.2f}, {snr['above_2']} of {snr['count']} above 2")
     return '\n'.join(lines) + '\n'
 
 
@@ -572,12 +578,17 @@ def main(argv=None):
                 budget = EQUAL_TIME_BUDGETS.get(other, 'equal iterations')
                 comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
         agreement = selection_agreement(per_method, args.grid)
-        final_lambda = {}
+        final_lambda, final_snr = {}, {}
         for method in PGR_VARIANTS:
             for seed in per_method.get(method, {}):
                 log = osp.join(work, 'logs', f'{method}_s{seed}.log')
                 trajectory = lambda_trajectory(log)
                 final_lambda[f'{method}_s{seed}'] = {k: v[-1] for k, v in trajectory.items() if k != 'iters'}
+                snr = [v[-1] for k, v in lambda_trajectory(log, 'hyper_snr_').items()
+                       if k != 'iters' and not k.startswith('samples')]
+                if snr:
+                    final_snr[f'{method}_s{seed}'] = {'median': float(np.median(snr)), 'count': len(snr),
+                                                      'above_2': int(sum(v > 2 for v in snr))}
                 if seed == min(per_method[method]):
                     plot_lambda(log, osp.join(args.out, f'lambda_{method}.png'),
                                 f'{label(method)}: loss weights, seed {seed}')
@@ -599,7 +610,7 @@ def main(argv=None):
                               'device': f'CPU, {args.threads} thread(s) per run', 'real': args.real,
                               'real_count': args.real_count},
                    'methods': methods, 'comparisons': comparisons, 'selection_agreement': agreement,
-                   'final_lambda': final_lambda}
+                   'final_lambda': final_lambda, 'final_hyper_snr': final_snr}
         write_report(osp.join(args.out, 'summary'), summary, markdown(summary))
         os.replace(osp.join(args.out, 'summary.md'), osp.join(args.out, 'results.md'))
 

@@ -118,6 +118,10 @@ def test_lambda_trajectory_is_read_from_the_training_log(tmp_path):
                    'lambda_samples_dark: 0.7 lambda_samples_exposure_0.03-0.1: 1.2\n')
     assert bq.lambda_trajectory(str(log)) == {'iters': [50, 1100], 'sr_pixel': [1.2, 1.3], 'samples_dark': [0.8, 0.7],
                                               'samples_exposure_0.03-0.1': [1.1, 1.2]}
+    log.write_text('x INFO: [pgr..][epoch:  0, iter:     300, lr:(1e-3,)] lambda_sr_pixel: 1.2 hyper_snr_sr_pixel: 0.5 '
+                   'hyper_snr_sr_ssim: 2.5\n')
+    assert bq.lambda_trajectory(str(log)) == {'iters': [300], 'sr_pixel': [1.2]}
+    assert bq.lambda_trajectory(str(log), 'hyper_snr_') == {'iters': [300], 'sr_pixel': [0.5], 'sr_ssim': [2.5]}
 
 
 def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
