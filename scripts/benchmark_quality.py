@@ -58,8 +58,15 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
 PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
-PGR_VARIANTS = ('pgr', 'pgr_training_family', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton',
-                'pgr_gauss_newton_accumulate', 'pgr_exposure')
+# PGR variants compared against PGR: the train.pgr options each adds to the 'pgr' run's
+VARIANT_OPTIONS = {
+    'pgr_mixture': {'sample_weights': {'by': 'preset'}},
+    'pgr_accumulate': {'hyper_accumulate': 2},
+    'pgr_gauss_newton': {'hypergradient': 'gauss_newton'},
+    'pgr_gauss_newton_accumulate': {'hypergradient': 'gauss_newton', 'hyper_accumulate': 10},
+    'pgr_exposure': {'sample_weights': {'by': 'exposure'}},
+}
+PGR_VARIANTS = ('pgr', 'pgr_training_family', *VARIANT_OPTIONS)
 LEARNED = PGR_VARIANTS + ('cascade', 'best_fixed_equal_time', 'best_fixed_equal_time_gauss_newton')
 EQUAL_TIME = {'best_fixed_equal_time': 'pgr', 'best_fixed_equal_time_gauss_newton': 'pgr_gauss_newton'}
 EQUAL_TIME_BUDGETS = {'best_fixed_equal_time': "PGR's wall-clock",
@@ -181,16 +188,7 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
                 **{k: train[k] for k in ('gt_size', 'use_hflip', 'use_rot') if k in train}}}
         if args.hyper_lr:
             opt['train']['optim_hyper'] = {**opt['train'].get('optim_hyper', {}), 'lr': args.hyper_lr}
-        if method == 'pgr_mixture':
-            pgr['sample_weights'] = {'by': 'preset'}
-        if method == 'pgr_accumulate':
-            pgr['hyper_accumulate'] = 2
-        if method.startswith('pgr_gauss_newton'):
-            pgr['hypergradient'] = 'gauss_newton'
-        if method == 'pgr_gauss_newton_accumulate':
-            pgr['hyper_accumulate'] = 10
-        if method == 'pgr_exposure':
-            pgr['sample_weights'] = {'by': 'exposure'}
+        pgr.update(copy.deepcopy(VARIANT_OPTIONS.get(method, {})))
     elif method == 'cascade_illum':
         pgr.update(train_levels=['illum'], phases=never)
         cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
@@ -564,12 +562,10 @@ def main(argv=None):
                 'seeds': {str(s): v for s, v in sorted(derived['best_fixed_selected'].items())},
                 'aggregate': aggregate(derived['best_fixed_selected'])}
         comparisons = {}
-        pairs = [(first, other) for first in ('pgr', 'pgr_mixture', 'pgr_accumulate', 'pgr_gauss_newton',
-                                              'pgr_gauss_newton_accumulate', 'pgr_exposure')
+        pairs = [(first, other) for first in ('pgr', *VARIANT_OPTIONS)
                  for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
                  [grid_name(s) for s in args.grid]]
-        pairs += [('pgr_mixture', 'pgr'), ('pgr_accumulate', 'pgr'), ('pgr', 'pgr_training_family'),
-                  ('pgr_gauss_newton', 'pgr'), ('pgr_exposure', 'pgr'), ('pgr_gauss_newton_accumulate', 'pgr'),
+        pairs += [(variant, 'pgr') for variant in VARIANT_OPTIONS] + [('pgr', 'pgr_training_family'),
                   ('pgr_gauss_newton_accumulate', 'pgr_gauss_newton'),
                   ('pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton')]
         for first, other in pairs:

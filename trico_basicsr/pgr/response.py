@@ -81,7 +81,7 @@ def flat_dot(first, second):
 
 
 def flat_norm(tensors):
-    return torch.sqrt(sum((t.double()**2).sum() for t in tensors))
+    return torch.sqrt(flat_dot(tensors, tensors))
 
 
 def gradients(fn, variables, wrt):
