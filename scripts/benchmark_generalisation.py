@@ -63,6 +63,8 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--model', action='append', default=[], metavar='NAME=CHECKPOINT',
                         help='a trained checkpoint to evaluate (repeatable)')
+    parser.add_argument('--model-self-ensemble', action='append', default=[], metavar='NAME=CHECKPOINT',
+                        help='a checkpoint to evaluate with the x8 geometric self-ensemble (repeatable)')
     parser.add_argument('--real', help='folder (searched recursively) of real dark photos, no ground truth')
     parser.add_argument('--skip-niqe', action='store_true', help='leave NIQE out of the synthetic sets (faster)')
     parser.add_argument('--out', required=True)
@@ -141,15 +143,17 @@ def restorers(args):
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
     code = hashlib.sha1((_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
     identities = {name: f'{name} @ {code}' for name in methods}
-    for spec in args.model:
+    specs = [(spec, False) for spec in args.model] + [(spec, True) for spec in args.model_self_ensemble]
+    for spec, self_ensemble in specs:
+        option = '--model-self-ensemble' if self_ensemble else '--model'
         name, sep, path = spec.partition('=')
         if not sep or not osp.isfile(path):
-            raise SystemExit(f'error: --model {spec!r}: expected NAME=CHECKPOINT with an existing file')
-        enhancer = TriCoEnhancer(path, device='cpu')
+            raise SystemExit(f'error: {option} {spec!r}: expected NAME=CHECKPOINT with an existing file')
+        enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble)
         if enhancer.scale != args.scale:
-            raise SystemExit(f'error: --model {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
+            raise SystemExit(f'error: {option} {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
         methods[name] = enhancer.enhance
-        identities[name] = f'checkpoint {_sha1(path)} @ {SCORING_CODE}'
+        identities[name] = f'checkpoint {_sha1(path)}{" x8 self-ensemble" if self_ensemble else ""} @ {SCORING_CODE}'
     return methods, identities
 
 
@@ -346,6 +350,7 @@ def main(argv=None):
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale, 'seed': args.seed,
                'heldout': list(HELDOUT_FAMILIES), 'niqe': not args.skip_niqe, 'synthetic': {},
                'models': dict(spec.partition('=')[::2] for spec in args.model),
+               'models_self_ensemble': dict(spec.partition('=')[::2] for spec in args.model_self_ensemble),
                'device': 'CPU, %d threads' % torch.get_num_threads(), 'date': time.strftime('%Y-%m-%d')}
     grid_rows = []
     with warnings.catch_warnings():

@@ -32,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--tile', type=int, default=0, help='tile size in input pixels (0: whole image). Default: 0')
     parser.add_argument('--tile-pad', type=int, default=48, help='context around tiles, input pixels. Default: 48')
     parser.add_argument('--fp16', action='store_true', help='half precision (CUDA only)')
+    parser.add_argument('--self-ensemble', action='store_true',
+                        help='average over the 8 flips and transposes of each input (8x slower; see README)')
     parser.add_argument('--device', default=None, help="'cuda' or 'cpu'; default: CUDA when available")
     parser.add_argument('--suffix', default='', help="appended to output names (e.g. '_x4'); allows -o inside -i")
     return parser.parse_args(argv)
@@ -135,7 +137,8 @@ def load_enhancer(model_path, args):
     if not osp.isfile(model_path):
         raise UsageError(f'checkpoint {model_path} not found')
     try:
-        return TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device)
+        return TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device,
+                             self_ensemble=args.self_ensemble)
     except Exception as error:  # truncated zip, pickle error, missing keys, wrong arch: all mean "bad checkpoint"
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(f'cannot load checkpoint {model_path}: {first_line}') from error

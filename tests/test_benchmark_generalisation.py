@@ -31,3 +31,9 @@ def test_benchmark_writes_tables_and_reuses_cached_scores(tmp_path):
     second = json.loads((tmp_path / 'out' / 'results.json').read_text())
     assert second['cached_scores'] == {'from_cache': 3, 'computed': 0}
     assert second['synthetic'] == first['synthetic']
+    run(command + ['--model-self-ensemble', f'shipped x8={checkpoint}'])
+    third = json.loads((tmp_path / 'out' / 'results.json').read_text())
+    assert third['cached_scores'] == {'from_cache': 3, 'computed': 1}  # the same checkpoint, another method
+    ensembled = third['synthetic']['heldout_aces_lanczos / hr']
+    assert ensembled['shipped x8']['PSNR'] != ensembled['shipped']['PSNR']
+    assert third['models_self_ensemble'] == {'shipped x8': checkpoint}

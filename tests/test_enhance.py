@@ -60,6 +60,26 @@ def test_tiled_inference_matches_whole_image(checkpoint):
     assert np.abs(tiled - whole).max() < TILE_TOLERANCE
 
 
+def test_self_ensemble_output_does_not_depend_on_orientation(checkpoint):
+    """Averaging over the 8 symmetries, each mapped back, makes the result orientation-equivariant."""
+    img = np.random.default_rng(1).random((24, 36, 3)).astype(np.float32) * 0.1
+    plain, ensemble = TriCoEnhancer(checkpoint), TriCoEnhancer(checkpoint, self_ensemble=True)
+    rotated = np.ascontiguousarray(np.rot90(img))
+    assert np.abs(np.rot90(plain.enhance(img)) - plain.enhance(rotated)).max() > 1e-3  # the net alone is not
+    out = ensemble.enhance(img)
+    assert out.shape == (96, 144, 3) and 0 <= out.min() and out.max() <= 1
+    assert np.abs(np.rot90(out) - ensemble.enhance(rotated)).max() < 1e-5
+    assert np.abs(out[:, ::-1] - ensemble.enhance(np.ascontiguousarray(img[:, ::-1]))).max() < 1e-5
+    assert np.abs(out - plain.enhance(img)).max() > 1e-3
+
+
+def test_self_ensemble_tiles_like_the_whole_image(checkpoint):
+    img = np.random.default_rng(2).random((70, 90, 3)).astype(np.float32) * 0.1
+    whole = TriCoEnhancer(checkpoint, self_ensemble=True).enhance(img)
+    tiled = TriCoEnhancer(checkpoint, tile=32, tile_pad=24, self_ensemble=True).enhance(img)
+    assert np.abs(tiled - whole).max() < TILE_TOLERANCE
+
+
 def test_shipped_weights_tile_without_seams_for_any_tile_size(dark_folder):
     """Tiles whose padded origin is off the backbone's stride-8 grid (tile 37) still match: the
     enhancer aligns them; unaligned, this image differed by 28 grey levels (a real photo by up to 90)."""
@@ -84,6 +104,14 @@ def test_cli_writes_png_four_times_the_input_and_skips_bad_files(checkpoint, dar
     for name in ('chelsea', 'coffee'):
         lq, sr = read_image(osp.join(dark_folder, f'{name}.png')), read_image(str(out / f'{name}.png'))
         assert sr.shape == (lq.shape[0] * 4, lq.shape[1] * 4, 3)
+
+
+def test_cli_self_ensemble_writes_the_ensembled_output(checkpoint, dark_folder, tmp_path):
+    proc = run([sys.executable, 'scripts/enhance.py', '-i', osp.join(dark_folder, 'coffee.png'), '-o', str(tmp_path),
+                '--model', checkpoint, '--self-ensemble'], check=False)
+    assert proc.returncode == 0, proc.stderr
+    expected = TriCoEnhancer(checkpoint, self_ensemble=True).enhance(read_image(osp.join(dark_folder, 'coffee.png')))
+    assert np.abs(read_image(str(tmp_path / 'coffee.png')) - expected).max() <= 0.51 / 255  # 8-bit rounding
 
 
 def test_cli_rejects_a_scale_the_model_does_not_have(checkpoint, dark_folder, tmp_path):
