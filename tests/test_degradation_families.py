@@ -16,6 +16,7 @@ from trico_basicsr.data.coupled_degradation import (
     degrade,
     downsample,
     get_preset,
+    jpeg_roundtrip,
     lowkey_scene,
     make_pair,
     sample_params,
@@ -58,12 +59,59 @@ def test_camera_mix_draws_every_component():
     assert any(d.wb_gains[0] != 1.0 for d in draws)
 
 
+def test_camera_linear_is_camera_mix_without_the_extra_tone_curve():
+    linear, mix = get_preset('camera_linear'), get_preset('camera_mix')
+    assert dataclasses.replace(linear, gamma_prob=mix.gamma_prob) == mix
+    rng = np.random.default_rng(0)
+    draws = [sample_params(linear, rng) for _ in range(200)]
+    assert all(d.gamma == 1.0 for d in draws)
+    assert {d.tone_curve for d in draws} == set(mix.tone_curves)
+
+
 def test_heldout_families_use_components_the_training_mix_never_does():
     mix = get_preset('camera_mix')
     aces, banding = get_preset('heldout_aces_lanczos'), get_preset('heldout_banding_jpeg')
     assert not set(aces.tone_curves) & set(mix.tone_curves) and not set(aces.downsamplers) & set(mix.downsamplers)
     assert mix.row_noise == (0.0, 0.0) and banding.row_noise[0] > 0
     assert banding.jpeg_quality[1] < mix.jpeg_quality[0]
+
+
+@pytest.mark.parametrize('name', [n for n in PRESETS if n not in HELDOUT_FAMILIES])
+def test_no_other_preset_compresses_with_heavy_jpeg(name):
+    """Heavy JPEG is the banding family's own: every other preset's JPEG stays above its qualities."""
+    preset, banding = get_preset(name), get_preset('heldout_banding_jpeg')
+    if preset.jpeg_prob > 0 and 'jpeg' in preset.codecs:
+        assert preset.jpeg_quality[0] > banding.jpeg_quality[1]
+
+
+def test_a_second_codec_takes_no_draw_of_its_own():
+    """camera_mix_codecs: WebP as often as JPEG, each in its range; every other parameter as camera_mix draws it."""
+    mixed, jpeg_only = get_preset('camera_mix_codecs'), dataclasses.replace(get_preset('camera_mix_codecs'),
+                                                                             codecs=('jpeg',))
+    rng, reference = np.random.default_rng(3), np.random.default_rng(3)
+    draws = [(sample_params(mixed, rng), sample_params(jpeg_only, reference)) for _ in range(600)]
+    for a, b in draws:
+        assert dataclasses.replace(a, codec='jpeg', jpeg_quality=0) == dataclasses.replace(b, jpeg_quality=0)
+    compressed = [a for a, _ in draws if a.jpeg_quality]
+    assert 0.5 < len(compressed) / len(draws) < 0.7
+    webp = [a.jpeg_quality for a in compressed if a.codec == 'webp']
+    jpeg = [a.jpeg_quality for a in compressed if a.codec == 'jpeg']
+    assert 0.4 < len(webp) / len(compressed) < 0.6
+    assert min(webp) >= 15 and max(webp) <= 60 and min(jpeg) >= 60
+
+
+def test_webp_compresses_unlike_jpeg():
+    img = _photo()
+    webp, jpeg = jpeg_roundtrip(img, 30, 'webp'), jpeg_roundtrip(img, 30, 'jpeg')
+    assert webp.shape == img.shape and webp.dtype == np.float32
+    assert 0 < np.abs(webp - img).mean() < 0.05 and np.abs(webp - jpeg).mean() > 0.003
+    with pytest.raises(ValueError, match='codec'):
+        jpeg_roundtrip(img, 30, 'jpeg2000')
+
+
+def test_an_unknown_codec_is_refused_naming_the_option():
+    with pytest.raises(ValueError, match=r"degradation.codecs of preset 'camera_mix': unknown codec\(s\) heic"):
+        get_preset('camera_mix', {'codecs': ['jpeg', 'heic']})
 
 
 @pytest.mark.parametrize('family', HELDOUT_FAMILIES)

@@ -14,7 +14,8 @@ Pipeline for a normal-light sRGB image ``hr`` (float32 RGB HWC in [0, 1]) and sc
    *before* step 3, so downsampling bins the noise as a camera's binning does;
 6. the camera's tone curve (``tone_curve``: sRGB, pure gamma 2.2, filmic, S-curve, ACES), clipped to
    [0, 1] and quantised to 8 bits as a camera would store it;
-7. JPEG (optional) at ``jpeg_quality``.
+7. lossy compression (optional): JPEG at ``jpeg_quality``, or another codec of ``codecs`` (WebP at
+   ``webp_quality``).
 
 Night scenes (``lowkey_prob``): before any of this, the *target* itself can be turned into a low-key
 scene -- linear light times a smooth ramp that falls to ``lowkey_level`` over part of the frame (an
@@ -50,6 +51,9 @@ class PresetRanges:
         read_noise: Gaussian read-noise standard deviation, in linear units of full scale.
         blur_sigma: Gaussian blur sigma in HR pixels, applied with probability ``blur_prob``.
         jpeg_quality: JPEG quality (integers), applied with probability ``jpeg_prob``.
+        jpeg_prob: Probability of lossy compression, by a codec drawn from ``codecs``.
+        codecs: Lossy codecs to draw from: 'jpeg' (at ``jpeg_quality``) and/or 'webp' (at ``webp_quality``).
+        webp_quality: WebP quality (integers, OpenCV's 1-100 scale).
         gamma_prob: Probability of the extra tone exponent; otherwise gamma is 1 (exposure only).
         tone_curves: Camera tone curves to draw from (see :data:`TONE_CURVES`).
         downsamplers: Downsampling methods to draw from (see :func:`downsample`).
@@ -69,6 +73,8 @@ class PresetRanges:
     blur_prob: float = 0.0
     jpeg_quality: tuple = (60, 95)
     jpeg_prob: float = 0.0
+    codecs: tuple = ('jpeg',)
+    webp_quality: tuple = (20, 80)
     gamma_prob: float = 1.0
     tone_curves: tuple = ('srgb',)
     downsamplers: tuple = ('bicubic',)
@@ -115,6 +121,13 @@ PRESETS = {
     # four camera curves, four downsamplers, noise before or after downsampling down to 200 electrons,
     # white-balance casts, light sources that stay bright, mild blur and JPEG.
     'camera_mix': _CAMERA_MIX,
+    # camera_mix with exposure only, never an extra tone curve: underexposure as a camera makes it (light
+    # scaled in linear light, then the camera's curve), which camera_mix draws only half of the time.
+    'camera_linear': dataclasses.replace(_CAMERA_MIX, gamma_prob=0.0),
+    # camera_mix with a second codec: WebP at quality 15-60 (messaging apps, web galleries) as often as its
+    # JPEG 60-95, so the model meets heavy compression of another kind (never heavy JPEG: a held-out family has it).
+    'camera_mix_codecs': dataclasses.replace(_CAMERA_MIX, jpeg_prob=0.6, codecs=('jpeg', 'webp'),
+                                             webp_quality=(15, 60)),
     # camera_mix on night scenes: every target has an unlit part (sky, background) at 2-20 % of its
     # daylight level, which the model must keep dark (lowkey_scene).
     'camera_night': dataclasses.replace(_CAMERA_MIX, lowkey_prob=1.0),
@@ -157,7 +170,7 @@ class DegradationParams:
     photons: float
     read_noise: float
     blur_sigma: float
-    jpeg_quality: int
+    jpeg_quality: int  # quality of the lossy codec, 0 = no compression
     tone_curve: str = 'srgb'
     downsampler: str = 'bicubic'
     noise_stage: str = 'lr'
@@ -167,6 +180,7 @@ class DegradationParams:
     # (level, angle in radians, offset, width) of lowkey_scene; level 0 = daylight target. Fixed length,
     # so samples of a mixed batch collate.
     lowkey: tuple = (0.0, 0.0, 0.0, 0.0)
+    codec: str = 'jpeg'
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -197,6 +211,10 @@ def get_preset(name, overrides=None, training=False, role='lower'):
                            f"Valid keys: {', '.join(sorted(valid))}.")
         changes = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
         preset = dataclasses.replace(preset, **changes)
+    unknown_codecs = sorted(set(preset.codecs) - set(CODECS))
+    if unknown_codecs:
+        raise ValueError(f"degradation.codecs of preset '{name}': unknown codec(s) {', '.join(unknown_codecs)}; "
+                         f"choose from {', '.join(CODECS)}")
     return preset
 
 
@@ -232,6 +250,19 @@ def _lowkey_params(preset, rng):
             float(0.6 * u[2] - 0.3), float(0.1 + 0.5 * u[3]))
 
 
+def _compression_params(preset, u_quality, u_apply):
+    """The codec and its quality from two uniform draws (no draw of their own, so codecs shift no noise).
+
+    Compression applies when ``u_apply < jpeg_prob``; ``u_apply / jpeg_prob`` is then uniform on [0, 1)
+    again and picks the codec, so a preset with the default ``codecs=('jpeg',)`` draws as it always did.
+    """
+    if u_apply >= preset.jpeg_prob:
+        return {'jpeg_quality': 0}
+    codec = _pick(u_apply / preset.jpeg_prob, preset.codecs)
+    low, high = preset.webp_quality if codec == 'webp' else preset.jpeg_quality
+    return {'jpeg_quality': int(low + min(int(u_quality * (high - low + 1)), high - low)), 'codec': codec}
+
+
 def sample_params(preset, rng):
     """Draw a :class:`DegradationParams` from ``preset`` with generator ``rng``.
 
@@ -240,7 +271,7 @@ def sample_params(preset, rng):
     they always drew.
     """
     u = rng.random(8)
-    jpeg_low, jpeg_high = preset.jpeg_quality
+    compression = _compression_params(preset, u[6], u[7])
     extended = _extended_params(preset, rng) if preset.extended else {}
     if preset.lowkey_prob > 0:
         extended['lowkey'] = _lowkey_params(preset, rng)
@@ -255,8 +286,7 @@ def sample_params(preset, rng):
         photons=_between(u[2], preset.photons, log=True) if preset.photons else 0.0,
         read_noise=_between(u[3], preset.read_noise),
         blur_sigma=_between(u[4], preset.blur_sigma) if u[5] < preset.blur_prob else 0.0,
-        jpeg_quality=int(jpeg_low + min(int(u[6] * (jpeg_high - jpeg_low + 1)), jpeg_high - jpeg_low))
-        if u[7] < preset.jpeg_prob else 0,
+        **compression,
         **extended,
     )
 
@@ -396,12 +426,19 @@ def lowkey_scene(hr, lowkey):
     return linear_to_srgb(srgb_to_linear(hr) * gain)
 
 
-def jpeg_roundtrip(img, quality):
-    """Encode and decode an RGB float image as JPEG at ``quality`` (OpenCV, deterministic)."""
+#: Lossy codecs: name -> (file extension, OpenCV's quality flag).
+CODECS = {'jpeg': ('.jpg', cv2.IMWRITE_JPEG_QUALITY), 'webp': ('.webp', cv2.IMWRITE_WEBP_QUALITY)}
+
+
+def jpeg_roundtrip(img, quality, codec='jpeg'):
+    """Encode and decode an RGB float image with ``codec`` (JPEG or WebP) at ``quality`` (OpenCV, deterministic)."""
+    if codec not in CODECS:
+        raise ValueError(f"codec '{codec}' is unknown; choose one of {', '.join(CODECS)}")
+    extension, quality_flag = CODECS[codec]
     bgr = cv2.cvtColor(np.clip(np.rint(img * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode('.jpg', bgr, [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+    ok, data = cv2.imencode(extension, bgr, [int(quality_flag), int(quality)])
     if not ok:
-        raise RuntimeError('JPEG encoding failed')
+        raise RuntimeError(f'{codec} encoding failed')
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
 
 
@@ -431,7 +468,7 @@ def degrade(hr, scale, params, rng):
         lin = add_sensor_noise(lin, params.photons, params.read_noise, rng, params.row_noise)
     lq = np.rint(TONE_CURVES[params.tone_curve](lin) * 255.0) / 255.0
     if params.jpeg_quality:
-        lq = jpeg_roundtrip(lq, params.jpeg_quality)
+        lq = jpeg_roundtrip(lq, params.jpeg_quality, params.codec)
     return lq.astype(np.float32)
 
 
