@@ -121,10 +121,14 @@ def test_heldout_families_are_refused_for_training(family, tmp_path):
     assert build_dataset(opt)[0]['lq'].shape == (3, 128, 128)
 
 
-@pytest.mark.parametrize('options', ['trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml'])
+@pytest.mark.parametrize('options', ['trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml',
+                                     'trico_demo_bsd100_x4_finetune_linear_b.yml',
+                                     'trico_demo_bsd100_x2_finetune_linear.yml'])
 def test_shipped_weights_train_on_the_mix_and_select_on_a_heldout_family(options):
     opt = read_options(f'{ROOT}/options/{options}')
     assert 'camera_mix' in opt['datasets']['train']['preset']
+    if 'linear' in options:  # the shipped fine-tunes: three quarters exposure-only darkening
+        assert opt['datasets']['train']['preset'].count('camera_linear') / len(opt['datasets']['train']['preset']) > 0.6
     assert not set(opt['datasets']['train']['preset']) & set(HELDOUT_FAMILIES)
     assert opt['datasets']['val']['preset'] in HELDOUT_FAMILIES
 
