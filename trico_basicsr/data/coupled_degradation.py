@@ -150,6 +150,10 @@ PRESETS = {
     # family rank training recipes as the never-trained families do (scripts/upper_family_agreement.py).
     'upper_reinhard_area': dataclasses.replace(_UPPER_REINHARD_SKIP, downsamplers=('area',)),
     'upper_srgb_skip': dataclasses.replace(_UPPER_REINHARD_SKIP, tone_curves=('srgb',)),
+    # Upper level only: upper_reinhard_skip with exposure-only darkening (no extra tone curve), as a real
+    # underexposed capture is made: an upper target that can tell the mixture how much exposure-only
+    # darkening to train on (options/trico_demo_bsd100_x4_finetune_pgr_mixture.yml).
+    'upper_reinhard_linear': dataclasses.replace(_UPPER_REINHARD_SKIP, gamma_prob=0.0),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
     'linear_area': PresetRanges(
@@ -159,7 +163,7 @@ PRESETS = {
 #: Families kept out of every training mix: model selection and reported generalisation use them.
 HELDOUT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg')
 #: Families for the upper level's data only: never in the lower/middle levels' training mix, never reported.
-UPPER_FAMILIES = ('upper_reinhard_skip', 'upper_reinhard_area', 'upper_srgb_skip')
+UPPER_FAMILIES = ('upper_reinhard_skip', 'upper_reinhard_area', 'upper_srgb_skip', 'upper_reinhard_linear')
 
 
 @dataclasses.dataclass(frozen=True)
