@@ -11,7 +11,7 @@ PY=${PYTHON:-.venv/bin/python}
     --preset ultra_dark --seed 0 --overwrite
 "$PY" scripts/enhance.py -i out/demo/pairs/lq_x4 -o out/demo/enhanced \
     --model experiments/trico_demo_x4/models/net_g_latest.pth
-# the same photos through the shipped weights (5,000 iterations on BSD100, camera mix): what longer training buys
+# the same photos through the shipped weights (BSD100, camera mix, then an exposure-only-heavy fine-tune)
 "$PY" scripts/enhance.py -i out/demo/pairs/lq_x4 -o out/demo/enhanced_shipped_weights
 echo "dark inputs: out/demo/pairs/lq_x4  enhanced x4: out/demo/enhanced  ground truth: out/demo/pairs/gt"
 echo "the same inputs through the shipped demo weights: out/demo/enhanced_shipped_weights"
