@@ -13,10 +13,10 @@ from trico_basicsr.data.coupled_degradation import (
     PRESETS,
     TONE_CURVES,
     DegradationParams,
+    codec_roundtrip,
     degrade,
     downsample,
     get_preset,
-    jpeg_roundtrip,
     lowkey_scene,
     make_pair,
     sample_params,
@@ -102,11 +102,11 @@ def test_a_second_codec_takes_no_draw_of_its_own():
 
 def test_webp_compresses_unlike_jpeg():
     img = _photo()
-    webp, jpeg = jpeg_roundtrip(img, 30, 'webp'), jpeg_roundtrip(img, 30, 'jpeg')
+    webp, jpeg = codec_roundtrip(img, 30, 'webp'), codec_roundtrip(img, 30, 'jpeg')
     assert webp.shape == img.shape and webp.dtype == np.float32
     assert 0 < np.abs(webp - img).mean() < 0.05 and np.abs(webp - jpeg).mean() > 0.003
     with pytest.raises(ValueError, match='codec'):
-        jpeg_roundtrip(img, 30, 'jpeg2000')
+        codec_roundtrip(img, 30, 'jpeg2000')
 
 
 def test_an_unknown_codec_is_refused_naming_the_option():

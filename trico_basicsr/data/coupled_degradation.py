@@ -434,7 +434,7 @@ def lowkey_scene(hr, lowkey):
 CODECS = {'jpeg': ('.jpg', cv2.IMWRITE_JPEG_QUALITY), 'webp': ('.webp', cv2.IMWRITE_WEBP_QUALITY)}
 
 
-def jpeg_roundtrip(img, quality, codec='jpeg'):
+def codec_roundtrip(img, quality, codec='jpeg'):
     """Encode and decode an RGB float image with ``codec`` (JPEG or WebP) at ``quality`` (OpenCV, deterministic)."""
     if codec not in CODECS:
         raise ValueError(f"codec '{codec}' is unknown; choose one of {', '.join(CODECS)}")
@@ -472,7 +472,7 @@ def degrade(hr, scale, params, rng):
         lin = add_sensor_noise(lin, params.photons, params.read_noise, rng, params.row_noise)
     lq = np.rint(TONE_CURVES[params.tone_curve](lin) * 255.0) / 255.0
     if params.jpeg_quality:
-        lq = jpeg_roundtrip(lq, params.jpeg_quality, params.codec)
+        lq = codec_roundtrip(lq, params.jpeg_quality, params.codec)
     return lq.astype(np.float32)
 
 
