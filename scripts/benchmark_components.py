@@ -169,11 +169,9 @@ def markdown(results):
 
 
 def write_whole(path, text):
-    """Write ``text`` to ``path`` through a temporary file, so a crash never leaves half a file."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` whole or not at all (through a temporary file)."""
+    from trico_basicsr.utils.atomic import atomic_write
+    atomic_write(path, lambda f: f.write(text.encode('utf-8')))
 
 
 def main(argv=None):
