@@ -7,7 +7,10 @@
 For each degradation family (default: the two held-out families, the ``linear_area`` pipeline a user
 reported, and the project's own ``ultra_dark``), each HR test set is darkened and downsampled with
 ``make_coupled_pairs`` (seed ``--seed``), then restored by the classical baselines -- (a) bicubic +
-global auto-exposure, (b) LIME-style enhancement + bicubic -- and by every ``--model NAME=CHECKPOINT``.
+global auto-exposure, (b) LIME-style enhancement + bicubic -- by every ``--model NAME=CHECKPOINT`` and,
+with ``--regression-hr``, by baseline (c): bicubic + one global gain to the brightness that a ridge
+regression on eight input statistics predicts, fitted on those HR training images darkened by the
+training mix (``trico_basicsr/baselines/exposure_regression.py``; the smallest learned model).
 
 Per family, test set and method (means over the images):
 - PSNR and SSIM (RGB, ``scale`` border cropped), NIQE (no reference), ΔE (CIEDE2000);
@@ -34,6 +37,7 @@ every method, ground truth) and, with ``--real``, ``night.png`` under ``--out``.
 data, so a rerun that adds a model only evaluates that model.
 """
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -50,6 +54,9 @@ sys.path.insert(0, osp.join(ROOT, 'scripts'))
 
 DEFAULT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
 FULL_REFERENCE = ('PSNR', 'SSIM', 'PSNR_matched', 'DeltaE', 'bright_err', 'abs_bright_err')
+# The shipped x4 default's training mix (options/trico_demo_bsd100_x4_finetune_linear_b.yml).
+REGRESSION_MIX = ('camera_linear', 'camera_linear', 'camera_linear', 'camera_linear', 'camera_mix', 'ultra_dark')
+REGRESSION_BASELINE = 'bicubic + regressed exposure'
 HIGHER_IS_BETTER = {'PSNR': True, 'SSIM': True, 'PSNR_matched': True, 'DeltaE': False, 'bright_err': None,
                     'abs_bright_err': False, 'bright_corr': True, 'NIQE': False, 'mean_grey': None,
                     'dark_lift': False, 'cast': False}
@@ -65,6 +72,12 @@ def parse_args(argv=None):
                         help='a trained checkpoint to evaluate (repeatable)')
     parser.add_argument('--model-self-ensemble', action='append', default=[], metavar='NAME=CHECKPOINT',
                         help='a checkpoint to evaluate with the x8 geometric self-ensemble (repeatable)')
+    parser.add_argument('--regression-hr', metavar='FOLDER',
+                        help='add baseline (c), bicubic + regressed exposure, fitted on these HR training images')
+    parser.add_argument('--regression-presets', nargs='+', default=list(REGRESSION_MIX), metavar='PRESET',
+                        help='the training mix it is fitted on, one preset drawn per sample (default: the x4 '
+                             "default's mix)")
+    parser.add_argument('--regression-draws', type=int, default=3, help='darkened copies of each image')
     parser.add_argument('--real', help='folder (searched recursively) of real dark photos, no ground truth')
     parser.add_argument('--skip-niqe', action='store_true', help='leave NIQE out of the synthetic sets (faster)')
     parser.add_argument('--out', required=True)
@@ -134,15 +147,24 @@ def _sha1(*paths):
     return digest.hexdigest()[:16]
 
 
-def restorers(args):
-    """``({name: restore}, {name: identity})``: what each method is, for the score cache."""
+def restorers(args, regression=None):
+    """``({name: restore}, {name: identity})``: what each method is, for the score cache.
+
+    ``regression`` (an :class:`ExposureRegression`, or None) adds baseline (c), bicubic + regressed exposure.
+    """
     import trico_basicsr.baselines.classical as classical
+    import trico_basicsr.baselines.exposure_regression as exposure_regression
     from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
+    from trico_basicsr.baselines.exposure_regression import regressed_exposure_bicubic
     from trico_basicsr.utils.inference import TriCoEnhancer
     methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
     code = hashlib.sha1((_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
     identities = {name: f'{name} @ {code}' for name in methods}
+    if regression is not None:
+        methods[REGRESSION_BASELINE] = lambda lq: regressed_exposure_bicubic(lq, args.scale, regression)
+        fitted = hashlib.sha1((regression.to_json() + _sha1(exposure_regression.__file__)).encode()).hexdigest()[:16]
+        identities[REGRESSION_BASELINE] = f'{REGRESSION_BASELINE} {fitted} @ {code}'
     specs = [(spec, False) for spec in args.model] + [(spec, True) for spec in args.model_self_ensemble]
     for spec, self_ensemble in specs:
         option = '--model-self-ensemble' if self_ensemble else '--model'
@@ -155,6 +177,28 @@ def restorers(args):
         methods[name] = enhancer.enhance
         identities[name] = f'checkpoint {_sha1(path)}{" x8 self-ensemble" if self_ensemble else ""} @ {SCORING_CODE}'
     return methods, identities
+
+
+def fit_regression(args):
+    """Baseline (c)'s regression, fitted on ``--regression-hr`` darkened by the training mix (seed ``--seed``)."""
+    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression
+    from trico_basicsr.data.coupled_degradation import get_preset, make_pair
+    from trico_basicsr.data.image_source import ImageSource
+    try:  # training=True refuses the held-out and upper families: the fit is training
+        presets = [get_preset(name, training=True) for name in args.regression_presets]
+    except (KeyError, ValueError) as error:
+        raise SystemExit(f'error: --regression-presets: {error}') from None
+    source = ImageSource(args.regression_hr, where='--regression-hr')
+    rng = np.random.default_rng(args.seed)
+
+    def pairs():
+        for index in range(len(source)):
+            hr = source.load(index)
+            for _ in range(args.regression_draws):
+                gt, lq, _, _ = make_pair(hr, args.scale, presets[rng.integers(len(presets))], rng)
+                yield lq, gt
+    described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
+    return fit_exposure_regression(pairs(), fitted_on=described)
 
 
 class ScoreCache:
@@ -344,7 +388,8 @@ def main(argv=None):
     start = time.time()
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
     os.makedirs(args.out, exist_ok=True)
-    methods, identities = restorers(args)
+    regression = fit_regression(args) if args.regression_hr else None
+    methods, identities = restorers(args, regression)
     pairs = synthesise(args, work)
     cache = ScoreCache(osp.join(work, 'scores.json'))
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale, 'seed': args.seed,
@@ -352,6 +397,8 @@ def main(argv=None):
                'models': dict(spec.partition('=')[::2] for spec in args.model),
                'models_self_ensemble': dict(spec.partition('=')[::2] for spec in args.model_self_ensemble),
                'device': 'CPU, %d threads' % torch.get_num_threads(), 'date': time.strftime('%Y-%m-%d')}
+    if regression is not None:
+        results['exposure_regression'] = dataclasses.asdict(regression)
     grid_rows = []
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
