@@ -75,8 +75,8 @@ def parse_args(argv=None):
     parser.add_argument('--regression-hr', metavar='FOLDER',
                         help='add baseline (c), bicubic + regressed exposure, fitted on these HR training images')
     parser.add_argument('--regression-presets', nargs='+', default=list(REGRESSION_MIX), metavar='PRESET',
-                        help='the training mix it is fitted on, one preset drawn per sample (default: the x4 '
-                             "default's mix)")
+                        help='the training mix it is fitted on, one preset drawn per sample (default: the mix '
+                             'of the shipped x4 and x2 weights)')
     parser.add_argument('--regression-draws', type=int, default=3, help='darkened copies of each image')
     parser.add_argument('--real', help='folder (searched recursively) of real dark photos, no ground truth')
     parser.add_argument('--skip-niqe', action='store_true', help='leave NIQE out of the synthetic sets (faster)')
@@ -333,6 +333,11 @@ def markdown(results):
              f"held out of every training mix: {', '.join(results['heldout'])}. Brightness errors in 8-bit grey "
              'levels (> 0: too bright); `PSNR_matched` after one global gain matches the mean luminance; '
              '`bright_corr`: correlation over the images of output and ground-truth mean grey.', '']
+    if results.get('exposure_regression'):
+        fit = results['exposure_regression']
+        lines += [f"`{REGRESSION_BASELINE}`: bicubic, then one global gain to the mean luminance a ridge regression "
+                  f"on eight input statistics predicts (`trico_basicsr/baselines/exposure_regression.py`), fitted on "
+                  f"{fit['samples']} pairs ({fit['fitted_on']}); R² {fit['r2']:.2f} on them.", '']
     metrics = list(FULL_REFERENCE) + ['bright_corr'] + (['NIQE'] if results['niqe'] else [])
     for key, rows in results['synthetic'].items():
         lines += [f'## {key}', ''] + table(rows, metrics) + ['']

@@ -73,6 +73,7 @@ def test_benchmark_adds_the_baseline_and_refuses_a_held_out_family_in_its_fit(tm
     assert set(scores) == {'bicubic + auto-exposure', 'LIME + bicubic', 'bicubic + regressed exposure'}
     assert scores['bicubic + regressed exposure']['PSNR'] > 5
     assert results['exposure_regression']['samples'] == 9 and len(results['exposure_regression']['weights']) == 8
+    assert 'fitted on 9 pairs' in (tmp_path / 'out' / 'results.md').read_text()
     refused = subprocess.run(base + ['--regression-presets', 'heldout_banding_jpeg'], capture_output=True, text=True)
     assert refused.returncode != 0 and 'error: --regression-presets' in refused.stderr
     assert 'heldout_banding_jpeg' in refused.stderr and 'Traceback' not in refused.stderr
