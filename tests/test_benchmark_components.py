@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.helpers.photos import write_photos
 from tests.helpers.runs import ROOT, run
 
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
@@ -18,13 +19,7 @@ from trico_basicsr.data.coupled_degradation import codec_roundtrip  # noqa: E402
 
 @pytest.fixture
 def hr_folder(tmp_path):
-    from skimage import data as skdata
-    hr = tmp_path / 'hr'
-    hr.mkdir()
-    for name in ('coffee', 'chelsea'):
-        img = cv2.resize(getattr(skdata, name)(), (64, 48), interpolation=cv2.INTER_AREA)
-        cv2.imwrite(str(hr / f'{name}.png'), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-    return hr
+    return write_photos(tmp_path / 'hr')
 
 
 def test_without_jpeg_differs_from_the_family_by_the_jpeg_round_trip_alone(hr_folder):

@@ -3,19 +3,14 @@ import json
 import sys
 from os import path as osp
 
-import cv2
 import numpy as np
 
+from tests.helpers.photos import write_photos
 from tests.helpers.runs import ROOT, run
 
 
 def test_benchmark_writes_tables_and_reuses_cached_scores(tmp_path):
-    from skimage import data as skdata
-    hr = tmp_path / 'hr'
-    hr.mkdir()
-    for name in ('coffee', 'chelsea'):
-        img = cv2.resize(getattr(skdata, name)(), (64, 48), interpolation=cv2.INTER_AREA)
-        cv2.imwrite(str(hr / f'{name}.png'), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    hr = write_photos(tmp_path / 'hr')
     checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
     command = [sys.executable, 'scripts/benchmark_generalisation.py', '--test-hr', str(hr), '--scale', '4',
                '--families', 'heldout_aces_lanczos', '--skip-niqe', '--model', f'shipped={checkpoint}',

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.helpers.photos import write_photos
 from tests.helpers.runs import run
 from trico_basicsr.baselines.exposure_regression import (
     FEATURES,
@@ -58,12 +59,7 @@ def test_bad_inputs_are_refused_and_json_round_trips():
 
 
 def test_benchmark_adds_the_baseline_and_refuses_a_held_out_family_in_its_fit(tmp_path):
-    from skimage import data as skdata
-    hr = tmp_path / 'hr'
-    hr.mkdir()
-    for name in ('coffee', 'chelsea', 'astronaut'):
-        img = cv2.resize(getattr(skdata, name)(), (64, 48), interpolation=cv2.INTER_AREA)
-        cv2.imwrite(str(hr / f'{name}.png'), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    hr = write_photos(tmp_path / 'hr', names=('coffee', 'chelsea', 'astronaut'))
     base = [sys.executable, 'scripts/benchmark_generalisation.py', '--test-hr', str(hr), '--scale', '4',
             '--families', 'heldout_aces_lanczos', '--skip-niqe', '--regression-hr', str(hr),
             '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
