@@ -131,16 +131,13 @@ def synthesise(hr_folder, preset, scale, seed):
 
 
 def restorers(args):
+    """``{name: restore}``: bicubic + auto-exposure and every ``--model``."""
+    from benchmark_generalisation import load_model
+
     from trico_basicsr.baselines import bicubic_auto_exposure
-    from trico_basicsr.utils.inference import TriCoEnhancer
     methods = {AUTO_EXPOSURE: lambda lq: bicubic_auto_exposure(lq, args.scale)}
     for spec in args.model:
-        name, sep, path = spec.partition('=')
-        if not sep or not osp.isfile(path):
-            raise SystemExit(f'error: --model {spec!r}: expected NAME=CHECKPOINT with an existing file')
-        enhancer = TriCoEnhancer(path, device='cpu')
-        if enhancer.scale != args.scale:
-            raise SystemExit(f'error: --model {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
+        name, _, enhancer = load_model(spec, args.scale)
         methods[name] = enhancer.enhance
     return methods
 

@@ -156,7 +156,6 @@ def restorers(args, regression=None):
     import trico_basicsr.baselines.exposure_regression as exposure_regression
     from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
     from trico_basicsr.baselines.exposure_regression import regressed_exposure_bicubic
-    from trico_basicsr.utils.inference import TriCoEnhancer
     methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
     code = hashlib.sha1((_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
@@ -167,16 +166,23 @@ def restorers(args, regression=None):
         identities[REGRESSION_BASELINE] = f'{REGRESSION_BASELINE} {fitted} @ {code}'
     specs = [(spec, False) for spec in args.model] + [(spec, True) for spec in args.model_self_ensemble]
     for spec, self_ensemble in specs:
-        option = '--model-self-ensemble' if self_ensemble else '--model'
-        name, sep, path = spec.partition('=')
-        if not sep or not osp.isfile(path):
-            raise SystemExit(f'error: {option} {spec!r}: expected NAME=CHECKPOINT with an existing file')
-        enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble)
-        if enhancer.scale != args.scale:
-            raise SystemExit(f'error: {option} {spec!r} is a x{enhancer.scale} model, not x{args.scale}')
+        name, path, enhancer = load_model(spec, args.scale, self_ensemble)
         methods[name] = enhancer.enhance
         identities[name] = f'checkpoint {_sha1(path)}{" x8 self-ensemble" if self_ensemble else ""} @ {SCORING_CODE}'
     return methods, identities
+
+
+def load_model(spec, scale, self_ensemble=False):
+    """``(name, path, TriCoEnhancer)`` for a ``--model NAME=CHECKPOINT`` spec; a clear error if it is not one."""
+    from trico_basicsr.utils.inference import TriCoEnhancer
+    option = '--model-self-ensemble' if self_ensemble else '--model'
+    name, sep, path = spec.partition('=')
+    if not sep or not osp.isfile(path):
+        raise SystemExit(f'error: {option} {spec!r}: expected NAME=CHECKPOINT with an existing file')
+    enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble)
+    if enhancer.scale != scale:
+        raise SystemExit(f'error: {option} {spec!r} is a x{enhancer.scale} model, not x{scale}')
+    return name, path, enhancer
 
 
 def fit_regression(args):
