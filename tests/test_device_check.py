@@ -22,9 +22,10 @@ def test_device_speed_check_runs_all_its_benchmarks_at_cpu_sizes(tmp_path):
     assert (tmp_path / 'profile_gpu.md').read_text().startswith('# Profile of a TriCo training step')
 
 
-def test_device_training_run_exports_its_best_and_last_checkpoints(tmp_path):
+def test_device_training_runs_both_candidates_and_exports_their_best_and_last_checkpoints(tmp_path):
     import glob
     import shutil
+    import tarfile
 
     import numpy as np
 
@@ -34,11 +35,20 @@ def test_device_training_run_exports_its_best_and_last_checkpoints(tmp_path):
         done = subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600)
     finally:
-        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_train_quick*')):
+        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_quick_*')):
             shutil.rmtree(folder)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    validation = json.loads((tmp_path / 'device_train_quick_validation.json').read_text())
-    assert validation['saved'] == [2, 4] and set(validation['psnr']) >= {'2', '4'}
-    best = tmp_path / f"device_train_quick_{validation['best']}_best.pth"
-    assert best.is_file() and (tmp_path / 'device_train_quick_4_last.pth').is_file()
-    assert TriCoEnhancer(str(best), device='cpu').enhance(np.full((8, 8, 3), 0.05, np.float32)).shape == (32, 32, 3)
+    with tarfile.open(tmp_path / 'logs.tar.gz') as logs:  # the tool returns at most 8 files: logs go as one
+        logs.extractall(tmp_path / 'logs', filter='data')
+    for name in ('device_quick_trico_bsd100_x4', 'device_quick_trico_bsd100_x4_fixed'):
+        validation = json.loads((tmp_path / 'logs' / f'{name}_validation.json').read_text())
+        assert validation['saved'] == [2, 4] and set(validation['psnr']) == {'2', '4'}
+        # selection on the mean of both held-out validation sets, not on whichever was logged last
+        assert all(len(by_set) == 2 for by_set in validation['psnr_by_set'].values())
+        assert validation['ranked'][0] == validation['best'] and len(validation['ranked']) == 2
+        best = tmp_path / f"{name}_{validation['best']}_best.pth"
+        assert best.is_file() and (tmp_path / f'{name}_4_last.pth').is_file()
+        enhanced = TriCoEnhancer(str(best), device='cpu').enhance(np.full((8, 8, 3), 0.05, np.float32))
+        assert enhanced.shape == (32, 32, 3)
+    fixed_log = (tmp_path / 'logs' / 'device_quick_trico_bsd100_x4_fixed.log').read_text()
+    assert 'lambda_sr_pixel: 1.0000e+00' in fixed_log and 'l_upper' not in fixed_log  # the twin stays fixed
