@@ -4,6 +4,8 @@
 # options/trico_bsd100_x4_fixed.yml -- about 7 minutes of training, checkpoints every 500 iterations.
 # Here first:  bash scripts/fetch_device_wheels.sh && bash scripts/pack_device_data.sh
 # then:        run(command="bash scripts/device_train_weights.sh", carry=[".whl", ".devdata"], timeout_s=560)
+# (timeout_s must leave about 100 s beyond TRAIN_SECONDS for the wheels, start-up and the export: a call
+# cut off before the export returns no checkpoint)
 # Back in $OUT (default out/device_train), per run: the TOP (default 2) checkpoints with the best mean
 # held-out validation PSNR and the last one (weight average only, so each stays under the tool's 16 MiB
 # per file); and logs.tar.gz (training logs, validation JSONs, lambda's plot, nvidia-smi). OPTS chooses
@@ -45,13 +47,14 @@ o = read_options('$opt'); print(o['name'], o['train'].get('pgr', {}).get('phases
         > "$OUT/$name.log" 2>&1 &
     names+=("$name") pids+=($!) logs+=("$OUT/$name.log")
 done
+codes=()
 # A run that fails in its first minutes (a bad option, a CUDA error) stops them all, so the rest of the
 # device allowance is left for a corrected rerun instead of being spent on a half-finished comparison.
 for _ in $(seq "${EARLY_CHECK_SECONDS:-120}"); do
     sleep 1
     for i in "${!pids[@]}"; do
-        if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-            wait "${pids[$i]}"; code=$?
+        if [ -z "${codes[$i]:-}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+            wait "${pids[$i]}"; code=$?; codes[$i]=$code  # a reaped job cannot be waited for twice
             if [ "$code" != 0 ]; then
                 echo "${names[$i]} failed early (exit status $code); stopping every run" >&2
                 kill "${pids[@]}" 2>/dev/null; wait
@@ -64,7 +67,7 @@ for _ in $(seq "${EARLY_CHECK_SECONDS:-120}"); do
 done
 status=0
 for i in "${!names[@]}"; do
-    wait "${pids[$i]}"; code=$?
+    if [ -n "${codes[$i]:-}" ]; then code=${codes[$i]}; else wait "${pids[$i]}"; code=$?; fi
     echo "${names[$i]}: training exit status $code (124: stopped by the time limit; checkpoints so far are kept)"
     grep -E "iter:|psnr" "${logs[$i]}" | tail -n 6
     [ "$code" = 0 ] || [ "$code" = 124 ] || { status=1; tail -n 30 "${logs[$i]}"; }

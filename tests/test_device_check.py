@@ -52,3 +52,22 @@ def test_device_training_runs_both_candidates_and_exports_their_best_and_last_ch
         assert enhanced.shape == (32, 32, 3)
     fixed_log = (tmp_path / 'logs' / 'device_quick_trico_bsd100_x4_fixed.log').read_text()
     assert 'lambda_sr_pixel: 1.0000e+00' in fixed_log and 'l_upper' not in fixed_log  # the twin stays fixed
+
+
+def test_device_training_stops_every_run_when_one_fails_early(tmp_path):
+    import glob
+    import shutil
+    broken = tmp_path / 'broken.yml'
+    broken.write_text(f"_base_: {os.path.join(ROOT, 'options', 'trico_bsd100_x4_fixed.yml')}\nname: broken_probe\n"
+                      'datasets:\n  train:\n    preset: [no_such_preset]\n')
+    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(tmp_path / 'out'), PY=sys.executable, OMP_NUM_THREADS='2',
+               OPTS=f'options/trico_bsd100_x4.yml {broken}')
+    try:
+        done = subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+    finally:
+        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_quick_*')):
+            shutil.rmtree(folder)
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
+    assert 'device_quick_broken_probe failed early' in done.stderr and "no_such_preset" in done.stdout
+    assert not list((tmp_path / 'out').glob('*.pth'))  # nothing exported from a stopped comparison
