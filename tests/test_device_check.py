@@ -22,21 +22,26 @@ def test_device_speed_check_runs_all_its_benchmarks_at_cpu_sizes(tmp_path):
     assert (tmp_path / 'profile_gpu.md').read_text().startswith('# Profile of a TriCo training step')
 
 
-def test_device_training_runs_both_candidates_and_exports_their_best_and_last_checkpoints(tmp_path):
+def run_device_training(out, **env_vars):
+    """``scripts/device_train_weights.sh`` at CPU sizes, writing to ``out``; its experiments are removed after."""
     import glob
     import shutil
+    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(out), PY=sys.executable, OMP_NUM_THREADS='2', **env_vars)
+    try:
+        return subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+    finally:
+        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_quick_*')):
+            shutil.rmtree(folder)
+
+
+def test_device_training_runs_both_candidates_and_exports_their_best_and_last_checkpoints(tmp_path):
     import tarfile
 
     import numpy as np
 
     from trico_basicsr.utils.inference import TriCoEnhancer
-    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(tmp_path), PY=sys.executable, OMP_NUM_THREADS='2')
-    try:
-        done = subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=600)
-    finally:
-        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_quick_*')):
-            shutil.rmtree(folder)
+    done = run_device_training(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with tarfile.open(tmp_path / 'logs.tar.gz') as logs:  # the tool returns at most 8 files: logs go as one
         logs.extractall(tmp_path / 'logs', filter='data')
@@ -55,19 +60,10 @@ def test_device_training_runs_both_candidates_and_exports_their_best_and_last_ch
 
 
 def test_device_training_stops_every_run_when_one_fails_early(tmp_path):
-    import glob
-    import shutil
     broken = tmp_path / 'broken.yml'
     broken.write_text(f"_base_: {os.path.join(ROOT, 'options', 'trico_bsd100_x4_fixed.yml')}\nname: broken_probe\n"
                       'datasets:\n  train:\n    preset: [no_such_preset]\n')
-    env = dict(os.environ, DEVICE_CHECK_QUICK='1', OUT=str(tmp_path / 'out'), PY=sys.executable, OMP_NUM_THREADS='2',
-               OPTS=f'options/trico_bsd100_x4.yml {broken}')
-    try:
-        done = subprocess.run(['bash', 'scripts/device_train_weights.sh'], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=600)
-    finally:
-        for folder in glob.glob(os.path.join(ROOT, 'experiments', 'device_quick_*')):
-            shutil.rmtree(folder)
+    done = run_device_training(tmp_path / 'out', OPTS=f'options/trico_bsd100_x4.yml {broken}')
     assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
     assert 'device_quick_broken_probe failed early' in done.stderr and "no_such_preset" in done.stdout
     assert not list((tmp_path / 'out').glob('*.pth'))  # nothing exported from a stopped comparison
