@@ -1,0 +1,179 @@
+"""What the one-step mixture hypergradient sees: how each preset's training gradient aligns with the upper loss's.
+
+    python scripts/mixture_gradient_alignment.py -opt options/trico_demo_bsd100_x4_finetune_pgr_mixture.yml \
+        --checkpoint experiments/trico_demo_bsd100_x4/models/net_g_4000.pth --batches 16 \
+        --out docs/benchmarks/mixture_alignment_x4
+
+PGR's weight ``w_k`` of a preset in the training mix (``train.pgr.sample_weights: {by: preset}``) moves
+by the response of the upper loss ``F`` to one lower/middle step: to first order
+``dF/dw_k = -alpha <grad F, P grad L_k>``, with ``L_k`` the training loss on preset ``k``'s samples and
+``P`` the step's preconditioner (identity for SGD; Adam's ``1 / (sqrt(v) + eps)``). The preset whose
+gradient agrees most with the upper loss's *now* gains weight, whatever thousands of steps on it
+would teach. This script measures that agreement at one checkpoint, with no training:
+
+- for every preset of the options' training mix, ``--batches`` batches (the training crop size and
+  batch size; the same crops and flips for every preset), each level's first-order gradient of its
+  training loss (``pgr/objectives.first_order``: lower ``g`` for the SR net, middle ``f`` for the
+  illumination net, as a training step takes them), averaged over the batches;
+- the upper loss's gradient on ``--batches`` batches of the options' upper data (``train.pgr.upper_data``);
+- per preset: the inner product with the upper gradient (what an SGD response scores), the same with an
+  Adam-like preconditioner (``v`` = the mean squared gradient over every preset's batches, as Adam would
+  hold it on this mix), the norm, and the cosine; each with its standard error over the batches.
+
+The ranking by inner product is the direction the hypergradient pushes the mixture; comparing it with
+the cosine tells whether a preset wins by agreeing with the target or by having large gradients.
+Writes ``results.json`` and ``results.md`` under ``--out`` (each whole, through a temporary file).
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from os import path as osp
+
+import numpy as np
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+sys.path.insert(0, ROOT)
+ALIGNMENT_SEED = 7  # the draw keys' seed: the same crops for every preset and every run
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('-opt', required=True, help='training options with a preset mix and train.pgr.upper_data')
+    parser.add_argument('--checkpoint', required=True, help='weights to measure at (params: the trained weights)')
+    parser.add_argument('--batches', type=int, default=16, help='batches per preset and for the upper loss')
+    parser.add_argument('--eps', type=float, default=1e-8, help="the Adam-like preconditioner's epsilon")
+    parser.add_argument('--out', required=True)
+    return parser.parse_args(argv)
+
+
+def build(opt_path, checkpoint, root):
+    """The TriLevelModel of ``opt_path`` on the CPU, at ``checkpoint``'s training weights."""
+    from basicsr.models import build_model
+
+    from trico_basicsr.utils.options import load_training_options
+    if not osp.isfile(checkpoint):
+        raise SystemExit(f'error: --checkpoint {checkpoint}: no such file')
+    opt = load_training_options(opt_path, root, **{'path:pretrain_network_g': checkpoint, 'num_gpu': 0})
+    if not opt['train'].get('pgr', {}).get('upper_data', {}).get('preset'):
+        raise SystemExit(f'error: {opt_path}: train.pgr.upper_data has no preset; the upper loss needs data')
+    return opt, build_model(opt)
+
+
+def preset_batches(opt, preset, batches):
+    """``batches`` training batches darkened by ``preset`` alone, the same crops whatever the preset."""
+    from torch.utils.data import default_collate
+
+    from trico_basicsr.data.coupled_online_dataset import CoupledOnlineDataset
+    dataset = CoupledOnlineDataset({**opt['datasets']['train'], 'preset': [preset]})
+    size = int(opt['datasets']['train']['batch_size_per_gpu'])
+    for b in range(batches):
+        keys = [((b * size + j) % len(dataset), (ALIGNMENT_SEED, 0, b, j)) for j in range(size)]
+        yield default_collate([dataset[key] for key in keys])
+
+
+def flat_gradients(model, batch, levels):
+    """The first-order training gradients of ``levels`` on ``batch``, flattened into one float64 vector."""
+    import torch
+
+    from trico_basicsr.pgr import objectives
+    model.feed_data(batch)
+    first = objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params)
+    return torch.cat([g.reshape(-1) for level in levels for g in first.grads[level]]).double()
+
+
+def upper_gradient(model, batch, levels):
+    import torch
+
+    from trico_basicsr.pgr import objectives
+    leaves = {k: [t.detach().requires_grad_(k in levels) for t in v] for k, v in model.params.items()}
+    upper = {k: v for k, v in batch.items() if torch.is_tensor(v)}
+    loss = objectives.upper_objective(model.nets, model.terms, upper, leaves)
+    targets = [t for level in levels for t in leaves[level]]
+    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, targets)]).double()
+
+
+def mean_and_se(values):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def alignment(per_preset, upper, eps):
+    """Per preset: inner products (plain and preconditioned), norm and cosine with the upper gradient;
+    ``'_upper'``: the upper gradient's norm."""
+    import torch
+    upper_mean = torch.stack(upper).mean(0)
+    second_moment = torch.stack([g * g for grads in per_preset.values() for g in grads]).mean(0)
+    precondition = 1.0 / (second_moment.sqrt() + eps)
+    rows = {'_upper': {'norm': float(upper_mean.norm())}}
+    for preset, grads in per_preset.items():
+        mean = torch.stack(grads).mean(0)
+        rows[preset] = {
+            'inner': mean_and_se([float(upper_mean @ g) for g in grads]),
+            'inner_adam': mean_and_se([float(upper_mean @ (precondition * g)) for g in grads]),
+            'norm': float(mean.norm()),
+            'cosine': mean_and_se([float(upper_mean @ g / (upper_mean.norm() * g.norm())) for g in grads]),
+            'cosine_of_means': float(upper_mean @ mean / (upper_mean.norm() * mean.norm())),
+        }
+    return rows
+
+
+def markdown(results):
+    rows = {k: v for k, v in results['presets'].items() if k != '_upper'}
+    order = sorted(rows, key=lambda p: -rows[p]['inner'][0])
+    lines = [f"# Mixture gradient alignment, {results['options']}", '',
+             f"Command: `{' '.join(results['command'])}` ({results['date']}, {results['seconds']:.0f} s on CPU). "
+             f"At `{results['checkpoint']}`; upper data `{results['upper_preset']}`; {results['batches']} batches "
+             f"of {results['batch_size']} x {results['gt_size']} px per preset; levels {', '.join(results['levels'])}. "
+             'Inner products of each preset\'s mean training gradient with the upper loss\'s (x 1e3; SGD and '
+             'Adam-like preconditioning), its norm, and the cosine (mean over batches ± standard error; '
+             'last column: cosine of the mean gradients). Sorted by the SGD inner product: the order in which '
+             'a one-step hypergradient raises the presets\' weights.', '',
+             '| preset | inner (SGD) x1e3 | inner (Adam-like) | norm | cosine | cosine of means |',
+             '|---|---|---|---|---|---|']
+    for preset in order:
+        r = rows[preset]
+        lines.append(f"| {preset} | {r['inner'][0] * 1e3:.3f} ± {r['inner'][1] * 1e3:.3f} | "
+                     f"{r['inner_adam'][0]:.1f} ± {r['inner_adam'][1]:.1f} | {r['norm']:.4f} | "
+                     f"{r['cosine'][0]:.3f} ± {r['cosine'][1]:.3f} | {r['cosine_of_means']:.3f} |")
+    return '\n'.join(lines) + '\n'
+
+
+def write_whole(path, text):
+    from trico_basicsr.utils.atomic import atomic_write
+    atomic_write(path, lambda f: f.write(text.encode('utf-8')))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.batches < 2:
+        raise SystemExit('error: --batches must be at least 2 (standard errors need two)')
+    import torch
+
+    import trico_basicsr  # noqa: F401  (its BasicSR fixes and registries before basicsr builds anything)
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
+    start = time.time()
+    with tempfile.TemporaryDirectory() as root:
+        opt, model = build(args.opt, args.checkpoint, root)
+        from trico_basicsr.pgr.levels import LOWER, MIDDLE
+        levels = [level for level in (LOWER, MIDDLE) if level in model.params]
+        presets = list(dict.fromkeys(opt['datasets']['train']['preset']))
+        per_preset = {p: [flat_gradients(model, batch, levels) for batch in preset_batches(opt, p, args.batches)]
+                      for p in presets}
+        upper = [upper_gradient(model, model.upper_stream.next_batch(), levels) for _ in range(args.batches)]
+    results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'options': args.opt,
+               'checkpoint': args.checkpoint, 'upper_preset': opt['train']['pgr']['upper_data']['preset'],
+               'batches': args.batches, 'batch_size': int(opt['datasets']['train']['batch_size_per_gpu']),
+               'gt_size': int(opt['datasets']['train']['gt_size']), 'levels': levels,
+               'presets': alignment(per_preset, upper, args.eps), 'date': time.strftime('%Y-%m-%d')}
+    results['seconds'] = time.time() - start
+    os.makedirs(args.out, exist_ok=True)
+    write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
+    write_whole(osp.join(args.out, 'results.md'), markdown(results))
+    print(markdown(results))
+
+
+if __name__ == '__main__':
+    main()
