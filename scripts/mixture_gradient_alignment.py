@@ -22,6 +22,12 @@ would teach. This script measures that agreement at one checkpoint, with no trai
 
 The ranking by inner product is the direction the hypergradient pushes the mixture; comparing it with
 the cosine tells whether a preset wins by agreeing with the target or by having large gradients.
+
+With ``--horizons K1 K2 ...`` it also asks what a *longer* response would say: from the same weights,
+each preset alone trains both levels for ``max(K)`` steps (the options' optimisers and learning rates,
+first-order gradients as above, fresh batches each step), and the upper loss on the same fixed upper
+batches is recorded after each ``K``. The preset that lowers it most after ``K`` steps is the one a
+``K``-step hypergradient would favour.
 Writes ``results.json`` and ``results.md`` under ``--out`` (each whole, through a temporary file).
 """
 import argparse
@@ -45,6 +51,8 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint', required=True, help='weights to measure at (params: the trained weights)')
     parser.add_argument('--batches', type=int, default=16, help='batches per preset and for the upper loss')
     parser.add_argument('--eps', type=float, default=1e-8, help="the Adam-like preconditioner's epsilon")
+    parser.add_argument('--horizons', type=int, nargs='*', default=[],
+                        help='train on each preset alone and record the upper loss after these many steps')
     parser.add_argument('--out', required=True)
     return parser.parse_args(argv)
 
@@ -85,14 +93,55 @@ def flat_gradients(model, batch, levels):
 
 
 def upper_gradient(model, batch, levels):
+    """The upper loss's gradient on ``batch`` (tensors only) w.r.t. ``levels``, flattened, float64."""
     import torch
 
     from trico_basicsr.pgr import objectives
     leaves = {k: [t.detach().requires_grad_(k in levels) for t in v] for k, v in model.params.items()}
-    upper = {k: v for k, v in batch.items() if torch.is_tensor(v)}
-    loss = objectives.upper_objective(model.nets, model.terms, upper, leaves)
+    loss = objectives.upper_objective(model.nets, model.terms, batch, leaves)
     targets = [t for level in levels for t in leaves[level]]
     return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, targets)]).double()
+
+
+def upper_loss(model, upper_batches):
+    """Mean upper loss over the fixed ``upper_batches`` at the model's current weights."""
+    import torch
+
+    from trico_basicsr.pgr import objectives
+    with torch.no_grad():
+        return float(np.mean([float(objectives.upper_objective(model.nets, model.terms, batch, model.params))
+                              for batch in upper_batches]))
+
+
+def horizon_responses(model, opt, presets, upper_batches, horizons, levels):
+    """``{preset: {K: upper loss after K steps on that preset alone}}``, every preset from the same weights."""
+    import torch
+
+    from trico_basicsr.pgr import objectives
+    from trico_basicsr.pgr.levels import LOWER
+    start = {level: [p.detach().clone() for p in model.params[level]] for level in levels}
+    responses = {}
+    for preset in presets:
+        optimizers = {}
+        for level in levels:
+            optim_opt = dict(opt['train']['optim_sr' if level == LOWER else 'optim_illum'])
+            optimizers[level] = getattr(torch.optim, optim_opt.pop('type'))(model.params[level], **optim_opt)
+        responses[preset] = {}
+        for step, batch in enumerate(preset_batches(opt, preset, max(horizons)), start=1):
+            model.feed_data(batch)
+            grads = objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params).grads
+            for level in levels:
+                optimizers[level].zero_grad(set_to_none=True)
+                for param, grad in zip(model.params[level], grads[level]):
+                    param.grad = grad.detach().view_as(param)
+                optimizers[level].step()
+            if step in horizons:
+                responses[preset][step] = upper_loss(model, upper_batches)
+        with torch.no_grad():  # back to the measured weights for the next preset
+            for level in levels:
+                for param, value in zip(model.params[level], start[level]):
+                    param.copy_(value)
+    return responses
 
 
 def mean_and_se(values):
@@ -138,6 +187,18 @@ def markdown(results):
         lines.append(f"| {preset} | {r['inner'][0] * 1e3:.3f} ± {r['inner'][1] * 1e3:.3f} | "
                      f"{r['inner_adam'][0]:.1f} ± {r['inner_adam'][1]:.1f} | {r['norm']:.4f} | "
                      f"{r['cosine'][0]:.3f} ± {r['cosine'][1]:.3f} | {r['cosine_of_means']:.3f} |")
+    if results.get('horizons'):
+        horizons = results['horizons']
+        steps = sorted({int(k) for r in horizons['after'].values() for k in r})
+        lines += ['', f"Upper loss after K steps on each preset alone, minus its value at the start "
+                  f"({horizons['start']:.5f}), x 1e3 (lower is better for the upper level; the best per column "
+                  'in bold):', '', '| preset | ' + ' | '.join(f'K = {k}' for k in steps) + ' |',
+                  '|---' * (1 + len(steps)) + '|']
+        best = {k: min(horizons['after'], key=lambda p: horizons['after'][p][str(k)]) for k in steps}
+        for preset, after in horizons['after'].items():
+            cells = [f"{(after[str(k)] - horizons['start']) * 1e3:+.3f}" for k in steps]
+            cells = [f'**{c}**' if best[k] == preset else c for c, k in zip(cells, steps)]
+            lines.append(f'| {preset} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -150,6 +211,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.batches < 2:
         raise SystemExit('error: --batches must be at least 2 (standard errors need two)')
+    if any(k < 1 for k in args.horizons):
+        raise SystemExit(f'error: --horizons {args.horizons}: each must be a positive number of steps')
     import torch
 
     import trico_basicsr  # noqa: F401  (its BasicSR fixes and registries before basicsr builds anything)
@@ -162,12 +225,20 @@ def main(argv=None):
         presets = list(dict.fromkeys(opt['datasets']['train']['preset']))
         per_preset = {p: [flat_gradients(model, batch, levels) for batch in preset_batches(opt, p, args.batches)]
                       for p in presets}
-        upper = [upper_gradient(model, model.upper_stream.next_batch(), levels) for _ in range(args.batches)]
+        upper_batches = [{k: v for k, v in model.upper_stream.next_batch().items() if torch.is_tensor(v)}
+                         for _ in range(args.batches)]
+        upper = [upper_gradient(model, batch, levels) for batch in upper_batches]
+        horizons = None
+        if args.horizons:
+            after = horizon_responses(model, opt, presets, upper_batches, sorted(set(args.horizons)), levels)
+            horizons = {'start': upper_loss(model, upper_batches),
+                        'after': {p: {str(k): v for k, v in r.items()} for p, r in after.items()}}
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'options': args.opt,
                'checkpoint': args.checkpoint, 'upper_preset': opt['train']['pgr']['upper_data']['preset'],
                'batches': args.batches, 'batch_size': int(opt['datasets']['train']['batch_size_per_gpu']),
                'gt_size': int(opt['datasets']['train']['gt_size']), 'levels': levels,
-               'presets': alignment(per_preset, upper, args.eps), 'date': time.strftime('%Y-%m-%d')}
+               'presets': alignment(per_preset, upper, args.eps), 'horizons': horizons,
+               'date': time.strftime('%Y-%m-%d')}
     results['seconds'] = time.time() - start
     os.makedirs(args.out, exist_ok=True)
     write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
