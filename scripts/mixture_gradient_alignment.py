@@ -28,10 +28,9 @@ each preset alone trains both levels for ``max(K)`` steps (the options' optimise
 first-order gradients as above, fresh batches each step), and the upper loss on the same fixed upper
 batches is recorded after each ``K``. The preset that lowers it most after ``K`` steps is the one a
 ``K``-step hypergradient would favour.
-Writes ``results.json`` and ``results.md`` under ``--out`` (each whole, through a temporary file).
+Writes ``results.json`` and ``results.md`` under ``--out`` (each whole or not at all).
 """
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -202,11 +201,6 @@ def markdown(results):
     return '\n'.join(lines) + '\n'
 
 
-def write_whole(path, text):
-    from trico_basicsr.utils.atomic import atomic_write
-    atomic_write(path, lambda f: f.write(text.encode('utf-8')))
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.batches < 2:
@@ -216,6 +210,7 @@ def main(argv=None):
     import torch
 
     import trico_basicsr  # noqa: F401  (its BasicSR fixes and registries before basicsr builds anything)
+    from trico_basicsr.utils.reports import write_report
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
     start = time.time()
     with tempfile.TemporaryDirectory() as root:
@@ -240,10 +235,7 @@ def main(argv=None):
                'presets': alignment(per_preset, upper, args.eps), 'horizons': horizons,
                'date': time.strftime('%Y-%m-%d')}
     results['seconds'] = time.time() - start
-    os.makedirs(args.out, exist_ok=True)
-    write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
-    write_whole(osp.join(args.out, 'results.md'), markdown(results))
-    print(markdown(results))
+    write_report(osp.join(args.out, 'results'), results, markdown(results))
 
 
 if __name__ == '__main__':
