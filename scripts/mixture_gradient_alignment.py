@@ -41,7 +41,7 @@ import numpy as np
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, ROOT)
-ALIGNMENT_SEED = 7  # the draw keys' seed: the same crops for every preset and every run
+DEFAULT_SEED = 7  # the draw keys' seed: the same crops for every preset
 
 
 def parse_args(argv=None):
@@ -50,6 +50,8 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint', required=True, help='weights to measure at (params: the trained weights)')
     parser.add_argument('--batches', type=int, default=16, help='batches per preset and for the upper loss')
     parser.add_argument('--eps', type=float, default=1e-8, help="the Adam-like preconditioner's epsilon")
+    parser.add_argument('--seed', type=int, default=DEFAULT_SEED,
+                        help='seed of the training crops and darkening (the upper batches stay the same)')
     parser.add_argument('--horizons', type=int, nargs='*', default=[],
                         help='train on each preset alone and record the upper loss after these many steps')
     parser.add_argument('--out', required=True)
@@ -69,7 +71,7 @@ def build(opt_path, checkpoint, root):
     return opt, build_model(opt)
 
 
-def preset_batches(opt, preset, batches):
+def preset_batches(opt, preset, batches, seed=DEFAULT_SEED):
     """``batches`` training batches darkened by ``preset`` alone, the same crops whatever the preset."""
     from torch.utils.data import default_collate
 
@@ -77,7 +79,7 @@ def preset_batches(opt, preset, batches):
     dataset = CoupledOnlineDataset({**opt['datasets']['train'], 'preset': [preset]})
     size = int(opt['datasets']['train']['batch_size_per_gpu'])
     for b in range(batches):
-        keys = [((b * size + j) % len(dataset), (ALIGNMENT_SEED, 0, b, j)) for j in range(size)]
+        keys = [((b * size + j) % len(dataset), (seed, 0, b, j)) for j in range(size)]
         yield default_collate([dataset[key] for key in keys])
 
 
@@ -112,7 +114,7 @@ def upper_loss(model, upper_batches):
                               for batch in upper_batches]))
 
 
-def horizon_responses(model, opt, presets, upper_batches, horizons, levels):
+def horizon_responses(model, opt, presets, upper_batches, horizons, levels, seed=DEFAULT_SEED):
     """``{preset: {K: upper loss after K steps on that preset alone}}``, every preset from the same weights."""
     import torch
 
@@ -126,7 +128,7 @@ def horizon_responses(model, opt, presets, upper_batches, horizons, levels):
             optim_opt = dict(opt['train']['optim_sr' if level == LOWER else 'optim_illum'])
             optimizers[level] = getattr(torch.optim, optim_opt.pop('type'))(model.params[level], **optim_opt)
         responses[preset] = {}
-        for step, batch in enumerate(preset_batches(opt, preset, max(horizons)), start=1):
+        for step, batch in enumerate(preset_batches(opt, preset, max(horizons), seed), start=1):
             model.feed_data(batch)
             grads = objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params).grads
             for level in levels:
@@ -173,7 +175,8 @@ def markdown(results):
     order = sorted(rows, key=lambda p: -rows[p]['inner'][0])
     lines = [f"# Mixture gradient alignment, {results['options']}", '',
              f"Command: `{' '.join(results['command'])}` ({results['date']}, {results['seconds']:.0f} s on CPU). "
-             f"At `{results['checkpoint']}`; upper data `{results['upper_preset']}`; {results['batches']} batches "
+             f"At `{results['checkpoint']}`, seed {results.get('seed', DEFAULT_SEED)}; "
+             f"upper data `{results['upper_preset']}`; {results['batches']} batches "
              f"of {results['batch_size']} x {results['gt_size']} px per preset; levels {', '.join(results['levels'])}. "
              'Inner products of each preset\'s mean training gradient with the upper loss\'s (x 1e3; SGD and '
              'Adam-like preconditioning), its norm, and the cosine (mean over batches ± standard error; '
@@ -218,19 +221,21 @@ def main(argv=None):
         from trico_basicsr.pgr.levels import LOWER, MIDDLE
         levels = [level for level in (LOWER, MIDDLE) if level in model.params]
         presets = list(dict.fromkeys(opt['datasets']['train']['preset']))
-        per_preset = {p: [flat_gradients(model, batch, levels) for batch in preset_batches(opt, p, args.batches)]
-                      for p in presets}
+        per_preset = {p: [flat_gradients(model, batch, levels)
+                          for batch in preset_batches(opt, p, args.batches, args.seed)] for p in presets}
         upper_batches = [{k: v for k, v in model.upper_stream.next_batch().items() if torch.is_tensor(v)}
                          for _ in range(args.batches)]
         upper = [upper_gradient(model, batch, levels) for batch in upper_batches]
         horizons = None
         if args.horizons:
-            after = horizon_responses(model, opt, presets, upper_batches, sorted(set(args.horizons)), levels)
+            after = horizon_responses(model, opt, presets, upper_batches, sorted(set(args.horizons)), levels,
+                                      args.seed)
             horizons = {'start': upper_loss(model, upper_batches),
                         'after': {p: {str(k): v for k, v in r.items()} for p, r in after.items()}}
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'options': args.opt,
                'checkpoint': args.checkpoint, 'upper_preset': opt['train']['pgr']['upper_data']['preset'],
-               'batches': args.batches, 'batch_size': int(opt['datasets']['train']['batch_size_per_gpu']),
+               'seed': args.seed, 'batches': args.batches,
+               'batch_size': int(opt['datasets']['train']['batch_size_per_gpu']),
                'gt_size': int(opt['datasets']['train']['gt_size']), 'levels': levels,
                'presets': alignment(per_preset, upper, args.eps), 'horizons': horizons,
                'date': time.strftime('%Y-%m-%d')}

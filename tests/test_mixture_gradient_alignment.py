@@ -39,6 +39,8 @@ def test_every_preset_gets_the_same_crops(mixture_options, tmp_path):
         assert torch.equal(a['gt'], b['gt'])  # same crops and flips ...
         assert not torch.equal(a['lq'], b['lq'])  # ... darkened differently
         assert set(a['preset']) == {'dark'} and set(b['preset']) == {'camera_linear'}
+    reseeded = next(alignment.preset_batches(opt, 'dark', 1, seed=alignment.DEFAULT_SEED + 1))
+    assert not torch.equal(reseeded['gt'], dark[0]['gt'])  # --seed draws other crops
 
 
 def test_alignment_figures_are_consistent(mixture_options, tiny_checkpoint, tmp_path):
