@@ -119,14 +119,13 @@ def horizon_responses(model, opt, presets, upper_batches, horizons, levels, seed
     import torch
 
     from trico_basicsr.pgr import objectives
-    from trico_basicsr.pgr.levels import LOWER
     start = {level: [p.detach().clone() for p in model.params[level]] for level in levels}
     responses = {}
     for preset in presets:
         optimizers = {}
-        for level in levels:
-            optim_opt = dict(opt['train']['optim_sr' if level == LOWER else 'optim_illum'])
-            optimizers[level] = getattr(torch.optim, optim_opt.pop('type'))(model.params[level], **optim_opt)
+        for level in levels:  # fresh optimisers as the training run builds them (train.optim_<level>)
+            optim_opt = dict(opt['train'][f'optim_{level}'])
+            optimizers[level] = model.get_optimizer(optim_opt.pop('type'), model.params[level], **optim_opt)
         responses[preset] = {}
         for step, batch in enumerate(preset_batches(opt, preset, max(horizons), seed), start=1):
             model.feed_data(batch)
