@@ -83,14 +83,18 @@ def preset_batches(opt, preset, batches, seed=DEFAULT_SEED):
         yield default_collate([dataset[key] for key in keys])
 
 
-def flat_gradients(model, batch, levels):
-    """The first-order training gradients of ``levels`` on ``batch``, flattened into one float64 vector."""
-    import torch
-
+def training_gradients(model, batch, levels):
+    """``{level: grads}``: the first-order training gradients of ``levels`` on ``batch``, as a step takes them."""
     from trico_basicsr.pgr import objectives
     model.feed_data(batch)
-    first = objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params)
-    return torch.cat([g.reshape(-1) for level in levels for g in first.grads[level]]).double()
+    return objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params).grads
+
+
+def flat_gradients(model, batch, levels):
+    """:func:`training_gradients` flattened into one float64 vector."""
+    import torch
+    grads = training_gradients(model, batch, levels)
+    return torch.cat([g.reshape(-1) for level in levels for g in grads[level]]).double()
 
 
 def upper_gradient(model, batch, levels):
@@ -117,8 +121,6 @@ def upper_loss(model, upper_batches):
 def horizon_responses(model, opt, presets, upper_batches, horizons, levels, seed=DEFAULT_SEED):
     """``{preset: {K: upper loss after K steps on that preset alone}}``, every preset from the same weights."""
     import torch
-
-    from trico_basicsr.pgr import objectives
     start = {level: [p.detach().clone() for p in model.params[level]] for level in levels}
     responses = {}
     for preset in presets:
@@ -128,8 +130,7 @@ def horizon_responses(model, opt, presets, upper_batches, horizons, levels, seed
             optimizers[level] = model.get_optimizer(optim_opt.pop('type'), model.params[level], **optim_opt)
         responses[preset] = {}
         for step, batch in enumerate(preset_batches(opt, preset, max(horizons), seed), start=1):
-            model.feed_data(batch)
-            grads = objectives.first_order(model.nets, model.terms, model._batch(), levels, model.params).grads
+            grads = training_gradients(model, batch, levels)
             for level in levels:
                 optimizers[level].zero_grad(set_to_none=True)
                 for param, grad in zip(model.params[level], grads[level]):
