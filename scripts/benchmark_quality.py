@@ -25,7 +25,16 @@ crops, iterations and seed:
   bin of the exposure the darkening kept, ``train.pgr.sample_weights: {by: exposure}``);
 - ``cascade``: the illumination net trained alone for a quarter of the budget, then the SR net alone;
 - ``best_fixed_equal_time``: the grid weighting with the best selection PSNR, trained for as many
-  iterations as fit in the PGR run's wall-clock time (same seed).
+  iterations as fit in the PGR run's wall-clock time (same seed);
+- ``mixture_corners``: the hand-set weighting trained on one preset alone, for each of
+  ``--corner-presets`` (default: the distinct presets of the options' mix) -- the corners of the
+  degradation mixture, to measure how much that hyper-variable can be worth here.
+
+Derived rows, no extra training (the ceilings that tell which design choice cannot reach a goal):
+``best_fixed_oracle`` is the grid weighting picked per seed on the *test* families (what a perfect
+upper level over the loss weights could pick); ``best_corner_selected`` is the mixture corner with the
+best selection PSNR (what a perfect long-horizon upper level over the mixture could pick from its own
+data) and ``best_corner_oracle`` the corner best on the test families.
 
 The grid winner is chosen per seed on the **same held-out images the upper level learns from**,
 degraded with the upper family (``selection``), so PGR and the grid search use the same extra data.
@@ -67,7 +76,8 @@ VARIANT_OPTIONS = {
     'pgr_exposure': {'sample_weights': {'by': 'exposure'}},
 }
 PGR_VARIANTS = ('pgr', 'pgr_training_family', *VARIANT_OPTIONS)
-LEARNED = PGR_VARIANTS + ('cascade', 'best_fixed_equal_time', 'best_fixed_equal_time_gauss_newton')
+LEARNED = PGR_VARIANTS + ('cascade', 'best_fixed_equal_time', 'best_fixed_equal_time_gauss_newton',
+                          'mixture_corners')
 EQUAL_TIME = {'best_fixed_equal_time': 'pgr', 'best_fixed_equal_time_gauss_newton': 'pgr_gauss_newton'}
 EQUAL_TIME_BUDGETS = {'best_fixed_equal_time': "PGR's wall-clock",
                       'best_fixed_equal_time_gauss_newton': "Gauss-Newton PGR's wall-clock"}
@@ -87,6 +97,9 @@ def parse_args(argv=None):
                         help='fixed weightings: scale of the non-pixel loss terms (0 = pixel loss only)')
     parser.add_argument('--methods', nargs='+', default=['fixed', 'pgr', 'best_fixed_equal_time'],
                         help="which to train: 'fixed' (the grid) and any of " + ', '.join(LEARNED))
+    parser.add_argument('--corner-presets', nargs='+',
+                        help="presets of the 'mixture_corners' runs (default: the distinct presets of the "
+                        "options' training mix); any trainable preset, e.g. camera_linear")
     parser.add_argument('--families', nargs='+', default=['heldout_aces_lanczos', 'heldout_banding_jpeg'],
                         help='never-trained degradation families of the test sets')
     parser.add_argument('--upper-family', default='upper_reinhard_skip',
@@ -112,6 +125,13 @@ def parse_args(argv=None):
     for method, reference in EQUAL_TIME.items():
         if method in args.methods and not {'fixed', reference} <= set(args.methods):
             parser.error(f'--methods {method} needs fixed and {reference}')
+    if args.corner_presets:
+        from trico_basicsr.data.coupled_degradation import get_preset
+        for name in args.corner_presets:
+            try:
+                get_preset(name, training=True)
+            except ValueError as err:
+                parser.error(f'--corner-presets {name}: {err}')
     if args.upper_images and osp.realpath(args.upper_images) in {osp.realpath(t) for t in args.test_hr}:
         parser.error(f'--upper-images {args.upper_images} is also a --test-hr folder: the upper level and the '
                      'grid selection would see the test images')
@@ -189,6 +209,10 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
         if args.hyper_lr:
             opt['train']['optim_hyper'] = {**opt['train'].get('optim_hyper', {}), 'lr': args.hyper_lr}
         pgr.update(copy.deepcopy(VARIANT_OPTIONS.get(method, {})))
+    elif method.startswith('corner_'):  # the hand-set weighting on one preset of the mixture alone
+        fixed_terms(opt, 1.0)
+        pgr.update(train_levels=['sr', 'illum'], phases=never)
+        opt['datasets']['train']['preset'] = method[len('corner_'):]
     elif method == 'cascade_illum':
         pgr.update(train_levels=['illum'], phases=never)
         cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
@@ -480,6 +504,9 @@ LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
           'pgr_gauss_newton': 'TriCo PGR, Gauss-Newton hypergradient (CollaBA)',
           'pgr_gauss_newton_accumulate': 'TriCo PGR, Gauss-Newton, 10 hypergradients per update',
           'pgr_exposure': 'TriCo PGR + learned per-exposure weights',
+          'best_fixed_oracle': 'best fixed weighting (picked on the test families: an oracle)',
+          'best_corner_selected': 'best mixture corner (picked on the selection set)',
+          'best_corner_oracle': 'best mixture corner (picked on the test families: an oracle)',
           'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time",
           'best_fixed_equal_time_gauss_newton': "best fixed weighting, trained for Gauss-Newton PGR's time"}
 
@@ -489,17 +516,17 @@ def label(method):
         scale = float(method[len('fixed_s'):])
         return 'fixed, pixel loss only' if scale == 0 else 'fixed, hand-set weights' if scale == 1 else \
             f'fixed, non-pixel terms x{scale:g}'
+    if method.startswith('corner_'):
+        return f"fixed, hand-set weights, {method[len('corner_'):]} only"
     return LABELS[method]
 
 
 def compare(per_method, first, second):
     """Per-seed PSNR differences ``first - second`` (mean over families and sets) over the seeds both have."""
-    def mean_psnr(entry):
-        return float(np.mean([scores['PSNR'] for scores in entry['test'].values()]))
     seeds = sorted(set(per_method.get(first, {})) & set(per_method.get(second, {})))
     if not seeds:
         return None
-    diffs = [mean_psnr(per_method[first][s]) - mean_psnr(per_method[second][s]) for s in seeds]
+    diffs = [mean_test_psnr(per_method[first][s]) - mean_test_psnr(per_method[second][s]) for s in seeds]
     return {'seeds': seeds, 'per_seed': diffs, 'mean': float(np.mean(diffs)),
             'std': float(np.std(diffs, ddof=1)) if len(diffs) > 1 else None}
 
@@ -516,12 +543,30 @@ def selection_agreement(per_method, grid):
     return out
 
 
+def corner_presets(args, base):
+    """The presets of the ``mixture_corners`` runs: ``--corner-presets`` or the options' distinct mix presets."""
+    if args.corner_presets:
+        return list(dict.fromkeys(args.corner_presets))
+    mix = base['datasets']['train']['preset']
+    return list(dict.fromkeys([mix] if isinstance(mix, str) else mix))
+
+
+def mean_test_psnr(entry):
+    return float(np.mean([scores['PSNR'] for scores in entry['test'].values()]))
+
+
+def best_of(per_method, seed, names, key):
+    """Of runs ``names``, the one best by ``key`` ('selection' or 'test') for ``seed`` (None until all are scored)."""
+    scored = {name: per_method.get(name, {}).get(seed) for name in names}
+    if not names or any(v is None for v in scored.values()):
+        return None
+    score = (lambda e: e['selection_PSNR']) if key == 'selection' else mean_test_psnr
+    return max(scored, key=lambda name: score(scored[name]))
+
+
 def best_grid(per_method, seed, grid):
     """The grid weighting with the best selection PSNR for ``seed`` (None until all are scored)."""
-    scored = {grid_name(s): per_method.get(grid_name(s), {}).get(seed) for s in grid}
-    if any(v is None for v in scored.values()):
-        return None
-    return max(scored, key=lambda name: scored[name]['selection_PSNR'])
+    return best_of(per_method, seed, [grid_name(s) for s in grid], 'selection')
 
 
 def main(argv=None):
@@ -552,26 +597,40 @@ def main(argv=None):
         for method, per_seed in per_method.items():
             methods[method] = {'label': label(method), 'seeds': {str(s): v for s, v in sorted(per_seed.items())},
                                'aggregate': aggregate(per_seed)}
-        chosen = {s: best_grid(per_method, s, args.grid) for s in args.seeds}
-        chosen = {s: name for s, name in chosen.items() if name}
         derived = dict(per_method)
-        if chosen:  # the grid winner of each seed, picked on the selection set
-            derived['best_fixed_selected'] = {s: per_method[name][s] for s, name in chosen.items()}
-            methods['best_fixed_selected'] = {
-                'label': label('best_fixed_selected'), 'chosen': {str(s): n for s, n in chosen.items()},
-                'seeds': {str(s): v for s, v in sorted(derived['best_fixed_selected'].items())},
-                'aggregate': aggregate(derived['best_fixed_selected'])}
+        grid = [grid_name(s) for s in args.grid]
+        corners = [f'corner_{p}' for p in corner_presets(args, base)]
+        # picked per seed: the grid winner on the selection set (what the benchmark's tuned baseline
+        # uses), and the ceilings: the grid winner on the test families, the best corner either way
+        for name, names, key in (('best_fixed_selected', grid, 'selection'), ('best_fixed_oracle', grid, 'test'),
+                                 ('best_corner_selected', corners, 'selection'),
+                                 ('best_corner_oracle', corners, 'test')):
+            chosen = {s: best_of(per_method, s, names, key) for s in args.seeds}
+            chosen = {s: n for s, n in chosen.items() if n}
+            if chosen:
+                derived[name] = {s: per_method[n][s] for s, n in chosen.items()}
+                methods[name] = {'label': label(name), 'chosen': {str(s): n for s, n in chosen.items()},
+                                 'seeds': {str(s): v for s, v in sorted(derived[name].items())},
+                                 'aggregate': aggregate(derived[name])}
         comparisons = {}
         pairs = [(first, other) for first in ('pgr', *VARIANT_OPTIONS)
                  for other in ['best_fixed_selected', 'best_fixed_equal_time', 'cascade'] +
                  [grid_name(s) for s in args.grid]]
+        # the ledger of design choices: each ceiling against the wall-clock baseline PGR must beat,
+        # PGR's overhead in dB, and what the one-step mixture leaves to a perfect long-horizon one
+        ledger = {('best_fixed_oracle', 'best_fixed_equal_time'): 'oracle at equal iterations vs PGR-time baseline',
+                  ('best_corner_selected', 'best_fixed_equal_time'): 'corner at equal iterations vs PGR-time baseline',
+                  ('best_corner_oracle', 'best_fixed_equal_time'): 'corner at equal iterations vs PGR-time baseline',
+                  ('best_fixed_equal_time', 'best_fixed_selected'): "what PGR's extra time buys fixed training",
+                  ('best_corner_selected', 'pgr_mixture'): 'equal iterations',
+                  ('best_corner_selected', 'best_fixed_selected'): 'equal iterations'}
         pairs += [(variant, 'pgr') for variant in VARIANT_OPTIONS] + [('pgr', 'pgr_training_family'),
                   ('pgr_gauss_newton_accumulate', 'pgr_gauss_newton'),
                   ('pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton')]
-        for first, other in pairs:
+        for first, other in pairs + list(ledger):
             comp = compare(derived, first, other)
             if comp:
-                budget = EQUAL_TIME_BUDGETS.get(other, 'equal iterations')
+                budget = ledger.get((first, other)) or EQUAL_TIME_BUDGETS.get(other, 'equal iterations')
                 comparisons[f'{label(first)} - {label(other)} ({budget})'] = comp
         agreement = selection_agreement(per_method, args.grid)
         final_lambda, final_snr = {}, {}
@@ -646,6 +705,10 @@ def main(argv=None):
             if method in args.methods:
                 add(method, seed, runs.run(f'{method}_s{seed}', method_options(base, method, args.iters, seed, args,
                                                                                 work)))
+        if 'mixture_corners' in args.methods:
+            for preset in corner_presets(args, base):
+                name = f'corner_{preset}'
+                add(name, seed, runs.run(f'{name}_s{seed}', method_options(base, name, args.iters, seed, args, work)))
         for method, reference in EQUAL_TIME.items():  # after the runs whose time they match
             if method in args.methods:
                 add(method, seed, equal_time_run(method, reference, seed))

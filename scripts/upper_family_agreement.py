@@ -4,6 +4,7 @@
         --work WORK --families upper_reinhard_skip upper_reinhard_area upper_srgb_skip camera_mix
     python scripts/upper_family_agreement.py ... --families upper_reinhard_skip camera_mix \
         --images datasets/Set5 --test-sets Set14
+    python scripts/upper_family_agreement.py ... --recipes corners   # the degradation mixture's corners
 
 The upper level can only steer training towards what its data rewards. This takes the fixed-weight
 grid that ``scripts/benchmark_quality.py`` trained (its run records in ``WORK/runs``, its test scores
@@ -12,7 +13,9 @@ in ``BENCH/summary.json``), scores every grid checkpoint on images degraded with
 the Spearman correlation of those PSNRs with the mean test PSNR over the never-trained families (on
 ``--test-sets`` only, when given: never the ``--images`` collection), which grid point each family
 would pick, and that pick's regret (test PSNR of the best grid point minus the pick's). A family
-worth tuning on has a positive correlation and a small regret. Adds its table to
+worth tuning on has a positive correlation and a small regret. ``--recipes corners`` ranks the
+benchmark's mixture corners (``corner_<preset>``: one preset each) instead of the loss-weight grid,
+or name the benchmark's methods to rank. Adds its table to
 ``BENCH/upper_family_agreement.json`` and ``.md`` (one table per images and test sets); scores are
 cached in ``WORK/scores.json``.
 """
@@ -38,6 +41,9 @@ def parse_args(argv=None):
     parser.add_argument('--families', nargs='+', required=True, help='candidate upper families (any preset)')
     parser.add_argument('--images', help="HR images to degrade (default: the training folder's held-out part)")
     parser.add_argument('--test-sets', nargs='+', help="compare with these test sets' scores only (default: all)")
+    parser.add_argument('--recipes', nargs='+', default=['grid'],
+                        help="what to rank: 'grid' (the fixed loss weightings), 'corners' (the mixture corners) "
+                        "or benchmark method names")
     parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args(argv)
     if args.images and args.test_sets and osp.basename(osp.normpath(args.images)) in args.test_sets:
@@ -51,11 +57,26 @@ def mean_test_psnr(entry, test_sets=None):
                           if test_sets is None or name.split(' / ')[-1] in test_sets]))
 
 
-def grid_entries(summary, test_sets=None):
-    """``{seed: {grid method: mean test PSNR}}`` for the seeds where the whole grid is scored."""
-    grid = [f"fixed_s{s:g}" for s in summary['config']['grid']]
-    seeds = set.intersection(*(set(summary['methods'].get(name, {}).get('seeds', {})) for name in grid))
-    return {seed: {name: mean_test_psnr(summary['methods'][name]['seeds'][seed], test_sets) for name in grid}
+def recipe_names(summary, recipes=('grid',)):
+    """Benchmark methods to rank: ``grid`` and ``corners`` expand to the grid's and the mixture corners' runs."""
+    names = []
+    for recipe in recipes:
+        if recipe == 'grid':
+            names += [f"fixed_s{s:g}" for s in summary['config']['grid']]
+        elif recipe == 'corners':
+            names += sorted(m for m in summary['methods'] if m.startswith('corner_'))
+        else:
+            names.append(recipe)
+    if len(set(names)) < 2:
+        raise SystemExit(f'error: --recipes {" ".join(recipes)}: fewer than two trained recipes to rank ({names})')
+    return list(dict.fromkeys(names))
+
+
+def grid_entries(summary, test_sets=None, recipes=('grid',)):
+    """``{seed: {method: mean test PSNR}}`` for the seeds where every recipe (default: the grid) is scored."""
+    names = recipe_names(summary, recipes)
+    seeds = set.intersection(*(set(summary['methods'].get(name, {}).get('seeds', {})) for name in names))
+    return {seed: {name: mean_test_psnr(summary['methods'][name]['seeds'][seed], test_sets) for name in names}
             for seed in sorted(seeds)}
 
 
@@ -72,9 +93,9 @@ def agreement(selection, tests):
 def markdown(result):
     lines = ['# Which upper family predicts the never-trained families?', '',
              f"Grid: `{result['bench']}` ({result['grid_config']}). Per seed: Spearman correlation, over the "
-             'fixed-weight grid, of PSNR on the images degraded with the family against the mean test PSNR on the '
-             "never-trained families; the grid point the family picks; its regret (best grid point's test PSNR "
-             "minus the pick's)."]
+             'fixed-weight grid (or the recipes a table names, e.g. the mixture corners), of PSNR on the images '
+             'degraded with the family against the mean test PSNR on the never-trained families; the recipe the '
+             "family picks; its regret (best recipe's test PSNR minus the pick's)."]
     for key, table in result['tables'].items():
         seeds = table['seeds']
         lines += ['', f'## {key}', '', f"`{table['command']}` ({table['date']})", '',
@@ -100,12 +121,14 @@ def main(argv=None):
     with open(osp.join(args.bench, 'summary.json')) as f:
         summary = json.load(f)
     config = summary['config']
-    tests = grid_entries(summary, args.test_sets)
+    tests = grid_entries(summary, args.test_sets, args.recipes)
     if not tests:
-        raise SystemExit(f'error: {args.bench}/summary.json has no seed with the whole grid scored')
+        raise SystemExit(f'error: {args.bench}/summary.json has no seed with every recipe of --recipes scored')
     base = read_options(osp.join(ROOT, config['options']))
     images = args.images or f"{config['train_hr']} (held-out part)"
     key = f"images: {images}; test sets: {', '.join(args.test_sets) if args.test_sets else 'all'}"
+    if args.recipes != ['grid']:
+        key += f"; recipes: {', '.join(args.recipes)}"
     table = {'command': command_line(ROOT), 'date': time.strftime('%Y-%m-%d'), 'seeds': list(tests), 'families': {}}
     for family in args.families:
         opts = SimpleNamespace(upper_family=family, train_hr=args.train_hr, upper_images=args.images,

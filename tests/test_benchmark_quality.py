@@ -110,6 +110,38 @@ def test_grid_winner_is_picked_on_the_selection_set_and_differences_are_per_seed
     assert agg['test']['mean over families and sets']['PSNR']['mean'] == 20.0
 
 
+def test_mixture_corners_train_the_hand_set_weighting_on_one_preset_each(base, tmp_path):
+    args, opt = base
+    assert bq.corner_presets(args, opt) == [opt['datasets']['train']['preset']] == ['ultra_dark']
+    mixed = {**opt, 'datasets': {'train': {**opt['datasets']['train'], 'preset': ['camera_mix', 'dark', 'camera_mix']}}}
+    assert bq.corner_presets(args, mixed) == ['camera_mix', 'dark']  # distinct, in the mix's order
+    corner = bq.method_options(opt, 'corner_camera_linear', 100, 2, args, str(tmp_path))
+    hand = bq.method_options(opt, 'fixed', 100, 2, args, str(tmp_path), grid_scale=1.0)
+    assert corner['datasets']['train']['preset'] == 'camera_linear'
+    assert {k: v for k, v in corner['datasets']['train'].items() if k != 'preset'} == \
+        {k: v for k, v in hand['datasets']['train'].items() if k != 'preset'}  # same images, crops, batch
+    assert corner['train']['pgr'] == hand['train']['pgr'] and corner['manual_seed'] == 2
+    assert bq.label('corner_camera_linear') == 'fixed, hand-set weights, camera_linear only'
+    chosen = bq.parse_args(['--train-hr', 'x', '--test-hr', 'y', '--out', 'o', '--corner-presets', 'dark', 'dark',
+                            'camera_linear'])
+    assert bq.corner_presets(chosen, opt) == ['dark', 'camera_linear']
+    for bad in ('heldout_aces_lanczos', 'no_such_preset'):  # a reporting family may never be trained on
+        with pytest.raises(SystemExit):
+            bq.parse_args(['--train-hr', 'x', '--test-hr', 'y', '--out', 'o', '--corner-presets', bad])
+
+
+def test_ceilings_pick_per_seed_on_the_selection_set_or_on_the_test_families():
+    def entry(selection, *psnr):
+        return {'test': {f't{i}': {'PSNR': p} for i, p in enumerate(psnr)}, 'selection_PSNR': selection}
+    per_method = {'corner_a': {0: entry(15.0, 20, 20), 1: entry(14.0, 18, 18)},
+                  'corner_b': {0: entry(14.0, 21, 21), 1: entry(15.0, 17, 19)}}
+    names = ['corner_a', 'corner_b']
+    assert [bq.best_of(per_method, s, names, 'selection') for s in (0, 1)] == ['corner_a', 'corner_b']
+    assert [bq.best_of(per_method, s, names, 'test') for s in (0, 1)] == ['corner_b', 'corner_a']
+    assert bq.best_of(per_method, 2, names, 'test') is None  # not all trained yet
+    assert bq.best_of(per_method, 0, [], 'test') is None
+
+
 def test_lambda_trajectory_is_read_from_the_training_log(tmp_path):
     log = tmp_path / 'run.log'
     log.write_text('x INFO: [pgr..][epoch:  0, iter:      50, lr:(1e-3,)] l_sr: 1.0e-01 lambda_sr_pixel: 1.2 '
@@ -130,17 +162,22 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     command = [sys.executable, 'scripts/benchmark_quality.py', '--train-hr', train, '--test-hr', test,
                '--options', TINY, '--iters', '3', '--gt-size', '32', '--seeds', '0', '--grid', '0', '1',
                '--methods', 'fixed', 'pgr', 'best_fixed_equal_time', 'pgr_gauss_newton',
-               'best_fixed_equal_time_gauss_newton', '--families', 'heldout_banding_jpeg',
-               '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
+               'best_fixed_equal_time_gauss_newton', 'mixture_corners', '--corner-presets', 'dark', 'clean',
+               '--families', 'heldout_banding_jpeg', '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
     run(command + ['--max-runs', '2'])  # stops after the grid: resumable
     partial = json.loads((tmp_path / 'out' / 'summary.json').read_text())
-    assert set(partial['methods']) == {'bicubic_auto_exposure', 'fixed_s0', 'fixed_s1', 'best_fixed_selected'}
+    assert set(partial['methods']) == {'bicubic_auto_exposure', 'fixed_s0', 'fixed_s1', 'best_fixed_selected',
+                                       'best_fixed_oracle'}
     assert partial['config']['train_images'] == 3 and partial['config']['held_out_images'] == 1
     run(command)
     summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
     methods = summary['methods']
     assert {'pgr', 'best_fixed_equal_time', 'pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton'} <= set(methods)
     assert "Gauss-Newton PGR's wall-clock" in ' '.join(summary['comparisons'])
+    assert {'corner_dark', 'corner_clean', 'best_corner_selected', 'best_corner_oracle'} <= set(methods)
+    assert methods['best_corner_selected']['chosen']['0'] in ('corner_dark', 'corner_clean')
+    assert any(name.startswith('best mixture corner (picked on the selection set) - best fixed weighting, trained')
+               for name in summary['comparisons'])
     assert methods['fixed_s0']['seeds']['0']['train_seconds'] == partial['methods']['fixed_s0']['seeds']['0'][
         'train_seconds']  # not trained again
     seed = methods['pgr']['seeds']['0']

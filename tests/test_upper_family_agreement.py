@@ -23,6 +23,17 @@ def test_grid_entries_keep_only_seeds_with_the_whole_grid():
     assert ufa.grid_entries(summary, ['set']) == {'0': {'fixed_s0': 16.0, 'fixed_s1': 16.0}}
 
 
+def test_recipes_rank_the_mixture_corners_or_named_methods():
+    summary = {'config': {'grid': [0.0, 1.0]}, 'methods': {
+        'fixed_s0': {'seeds': {'0': _entry(15, 17)}}, 'fixed_s1': {'seeds': {'0': _entry(16, 16)}},
+        'corner_dark': {'seeds': {'0': _entry(13, 13), '1': _entry(12, 12)}},
+        'corner_ultra_dark': {'seeds': {'0': _entry(17, 19)}}, 'pgr': {'seeds': {'0': _entry(30, 30)}}}}
+    assert ufa.grid_entries(summary, recipes=['corners']) == {'0': {'corner_dark': 13.0, 'corner_ultra_dark': 18.0}}
+    assert ufa.recipe_names(summary, ['corners', 'fixed_s1']) == ['corner_dark', 'corner_ultra_dark', 'fixed_s1']
+    with pytest.raises(SystemExit):  # one recipe cannot be ranked
+        ufa.recipe_names(summary, ['pgr'])
+
+
 def test_agreement_reports_rank_correlation_pick_and_regret():
     tests = {'fixed_s0': 16.0, 'fixed_s0.5': 16.2, 'fixed_s1': 15.9, 'fixed_s2': 15.5}
     agreeing = ufa.agreement({'fixed_s0': 14.1, 'fixed_s0.5': 14.3, 'fixed_s1': 14.0, 'fixed_s2': 13.0}, tests)
