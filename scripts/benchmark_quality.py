@@ -28,13 +28,15 @@ crops, iterations and seed:
   iterations as fit in the PGR run's wall-clock time (same seed);
 - ``mixture_corners``: the hand-set weighting trained on one preset alone, for each of
   ``--corner-presets`` (default: the distinct presets of the options' mix) -- the corners of the
-  degradation mixture, to measure how much that hyper-variable can be worth here.
+  degradation mixture, to measure how much that hyper-variable can be worth here; ``a+b`` adds an
+  interior point (the two presets drawn equally often).
 
 Derived rows, no extra training (the ceilings that tell which design choice cannot reach a goal):
 ``best_fixed_oracle`` is the grid weighting picked per seed on the *test* families (what a perfect
-upper level over the loss weights could pick); ``best_corner_selected`` is the mixture corner with the
-best selection PSNR (what a perfect long-horizon upper level over the mixture could pick from its own
-data) and ``best_corner_oracle`` the corner best on the test families.
+upper level over the loss weights could pick); ``best_corner_selected`` is the mixture point with the
+best selection PSNR among the mixture points (corners and ``a+b`` points: what a perfect long-horizon
+upper level over the mixture could pick from its own data) and ``best_corner_oracle`` the point best on
+the test families.
 
 The grid winner is chosen per seed on the **same held-out images the upper level learns from**,
 degraded with the upper family (``selection``), so PGR and the grid search use the same extra data.
@@ -99,7 +101,8 @@ def parse_args(argv=None):
                         help="which to train: 'fixed' (the grid) and any of " + ', '.join(LEARNED))
     parser.add_argument('--corner-presets', nargs='+',
                         help="presets of the 'mixture_corners' runs (default: the distinct presets of the "
-                        "options' training mix); any trainable preset, e.g. camera_linear")
+                        "options' training mix); any trainable preset, e.g. camera_linear, or an "
+                        "interior point 'a+b' (a and b drawn equally often)")
     parser.add_argument('--families', nargs='+', default=['heldout_aces_lanczos', 'heldout_banding_jpeg'],
                         help='never-trained degradation families of the test sets')
     parser.add_argument('--upper-family', default='upper_reinhard_skip',
@@ -127,11 +130,12 @@ def parse_args(argv=None):
             parser.error(f'--methods {method} needs fixed and {reference}')
     if args.corner_presets:
         from trico_basicsr.data.coupled_degradation import get_preset
-        for name in args.corner_presets:
-            try:
-                get_preset(name, training=True)
-            except ValueError as err:
-                parser.error(f'--corner-presets {name}: {err}')
+        for point in args.corner_presets:
+            for name in point.split('+'):
+                try:
+                    get_preset(name, training=True)
+                except ValueError as err:
+                    parser.error(f'--corner-presets {point}: {err}')
     if args.upper_images and osp.realpath(args.upper_images) in {osp.realpath(t) for t in args.test_hr}:
         parser.error(f'--upper-images {args.upper_images} is also a --test-hr folder: the upper level and the '
                      'grid selection would see the test images')
@@ -212,7 +216,8 @@ def method_options(base, method, iters, seed, args, work, grid_scale=None):
     elif method.startswith('corner_'):  # the hand-set weighting on one preset of the mixture alone
         fixed_terms(opt, 1.0)
         pgr.update(train_levels=['sr', 'illum'], phases=never)
-        opt['datasets']['train']['preset'] = method[len('corner_'):]
+        presets = method[len('corner_'):].split('+')  # 'a+b': a mixture point, a and b drawn equally often
+        opt['datasets']['train']['preset'] = presets[0] if len(presets) == 1 else presets
     elif method == 'cascade_illum':
         pgr.update(train_levels=['illum'], phases=never)
         cfg_illum = fixed_terms(copy.deepcopy(opt), 1.0)['train']['pgr']['illum_terms']
@@ -505,8 +510,8 @@ LABELS = {'bicubic_auto_exposure': 'bicubic + auto-exposure',
           'pgr_gauss_newton_accumulate': 'TriCo PGR, Gauss-Newton, 10 hypergradients per update',
           'pgr_exposure': 'TriCo PGR + learned per-exposure weights',
           'best_fixed_oracle': 'best fixed weighting (picked on the test families: an oracle)',
-          'best_corner_selected': 'best mixture corner (picked on the selection set)',
-          'best_corner_oracle': 'best mixture corner (picked on the test families: an oracle)',
+          'best_corner_selected': 'best mixture point (picked on the selection set)',
+          'best_corner_oracle': 'best mixture point (picked on the test families: an oracle)',
           'cascade': 'learned cascade', 'best_fixed_equal_time': "best fixed weighting, trained for PGR's time",
           'best_fixed_equal_time_gauss_newton': "best fixed weighting, trained for Gauss-Newton PGR's time"}
 
@@ -517,7 +522,9 @@ def label(method):
         return 'fixed, pixel loss only' if scale == 0 else 'fixed, hand-set weights' if scale == 1 else \
             f'fixed, non-pixel terms x{scale:g}'
     if method.startswith('corner_'):
-        return f"fixed, hand-set weights, {method[len('corner_'):]} only"
+        presets = method[len('corner_'):].split('+')
+        return f"fixed, hand-set weights, {presets[0]} only" if len(presets) == 1 else \
+            f"fixed, hand-set weights, {' + '.join(presets)} (equal parts)"
     return LABELS[method]
 
 
@@ -623,7 +630,11 @@ def main(argv=None):
                   ('best_corner_oracle', 'best_fixed_equal_time'): 'corner at equal iterations vs PGR-time baseline',
                   ('best_fixed_equal_time', 'best_fixed_selected'): "what PGR's extra time buys fixed training",
                   ('best_corner_selected', 'pgr_mixture'): 'equal iterations',
-                  ('best_corner_selected', 'best_fixed_selected'): 'equal iterations'}
+                  ('best_corner_selected', 'best_fixed_selected'): 'equal iterations',
+                  ('best_fixed_oracle', 'best_fixed_selected'): 'equal iterations',
+                  ('best_corner_oracle', 'best_fixed_selected'): 'equal iterations'}
+        # each mixture point against the same weighting on the options' mix: only the mixture differs
+        ledger.update({(corner, grid_name(1.0)): 'equal iterations, the same weights' for corner in corners})
         pairs += [(variant, 'pgr') for variant in VARIANT_OPTIONS] + [('pgr', 'pgr_training_family'),
                   ('pgr_gauss_newton_accumulate', 'pgr_gauss_newton'),
                   ('pgr_gauss_newton', 'best_fixed_equal_time_gauss_newton')]

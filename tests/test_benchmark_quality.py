@@ -122,10 +122,14 @@ def test_mixture_corners_train_the_hand_set_weighting_on_one_preset_each(base, t
         {k: v for k, v in hand['datasets']['train'].items() if k != 'preset'}  # same images, crops, batch
     assert corner['train']['pgr'] == hand['train']['pgr'] and corner['manual_seed'] == 2
     assert bq.label('corner_camera_linear') == 'fixed, hand-set weights, camera_linear only'
+    point = bq.method_options(opt, 'corner_ultra_dark+camera_mix', 100, 2, args, str(tmp_path))
+    assert point['datasets']['train']['preset'] == ['ultra_dark', 'camera_mix']
+    assert bq.label('corner_ultra_dark+camera_mix') == 'fixed, hand-set weights, ultra_dark + camera_mix (equal parts)'
     chosen = bq.parse_args(['--train-hr', 'x', '--test-hr', 'y', '--out', 'o', '--corner-presets', 'dark', 'dark',
                             'camera_linear'])
     assert bq.corner_presets(chosen, opt) == ['dark', 'camera_linear']
-    for bad in ('heldout_aces_lanczos', 'no_such_preset'):  # a reporting family may never be trained on
+    # a reporting family may never be trained on, alone or in a mixture point
+    for bad in ('heldout_aces_lanczos', 'no_such_preset', 'dark+heldout_banding_jpeg'):
         with pytest.raises(SystemExit):
             bq.parse_args(['--train-hr', 'x', '--test-hr', 'y', '--out', 'o', '--corner-presets', bad])
 
@@ -176,7 +180,7 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     assert "Gauss-Newton PGR's wall-clock" in ' '.join(summary['comparisons'])
     assert {'corner_dark', 'corner_clean', 'best_corner_selected', 'best_corner_oracle'} <= set(methods)
     assert methods['best_corner_selected']['chosen']['0'] in ('corner_dark', 'corner_clean')
-    assert any(name.startswith('best mixture corner (picked on the selection set) - best fixed weighting, trained')
+    assert any(name.startswith('best mixture point (picked on the selection set) - best fixed weighting, trained')
                for name in summary['comparisons'])
     assert methods['fixed_s0']['seeds']['0']['train_seconds'] == partial['methods']['fixed_s0']['seeds']['0'][
         'train_seconds']  # not trained again
