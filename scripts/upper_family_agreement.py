@@ -72,7 +72,7 @@ def recipe_names(summary, recipes=('grid',)):
     return list(dict.fromkeys(names))
 
 
-def grid_entries(summary, test_sets=None, recipes=('grid',)):
+def recipe_entries(summary, test_sets=None, recipes=('grid',)):
     """``{seed: {method: mean test PSNR}}`` for the seeds where every recipe (default: the grid) is scored."""
     names = recipe_names(summary, recipes)
     seeds = set.intersection(*(set(summary['methods'].get(name, {}).get('seeds', {})) for name in names))
@@ -121,7 +121,7 @@ def main(argv=None):
     with open(osp.join(args.bench, 'summary.json')) as f:
         summary = json.load(f)
     config = summary['config']
-    tests = grid_entries(summary, args.test_sets, args.recipes)
+    tests = recipe_entries(summary, args.test_sets, args.recipes)
     if not tests:
         raise SystemExit(f'error: {args.bench}/summary.json has no seed with every recipe of --recipes scored')
     base = read_options(osp.join(ROOT, config['options']))

@@ -14,13 +14,13 @@ def _entry(*psnr):
     return {'test': {f'family {i} / set': {'PSNR': p} for i, p in enumerate(psnr)}}
 
 
-def test_grid_entries_keep_only_seeds_with_the_whole_grid():
+def test_recipe_entries_keep_only_seeds_with_the_whole_grid():
     summary = {'config': {'grid': [0.0, 1.0]}, 'methods': {
         'fixed_s0': {'seeds': {'0': _entry(15, 17), '1': _entry(14, 14)}},
         'fixed_s1': {'seeds': {'0': _entry(16, 16)}}, 'pgr': {'seeds': {'0': _entry(30, 30)}}}}
-    assert ufa.grid_entries(summary) == {'0': {'fixed_s0': 16.0, 'fixed_s1': 16.0}}
+    assert ufa.recipe_entries(summary) == {'0': {'fixed_s0': 16.0, 'fixed_s1': 16.0}}
     summary['methods']['fixed_s0']['seeds']['0']['test']['family 1 / other'] = {'PSNR': 0.0}
-    assert ufa.grid_entries(summary, ['set']) == {'0': {'fixed_s0': 16.0, 'fixed_s1': 16.0}}
+    assert ufa.recipe_entries(summary, ['set']) == {'0': {'fixed_s0': 16.0, 'fixed_s1': 16.0}}
 
 
 def test_recipes_rank_the_mixture_corners_or_named_methods():
@@ -28,7 +28,7 @@ def test_recipes_rank_the_mixture_corners_or_named_methods():
         'fixed_s0': {'seeds': {'0': _entry(15, 17)}}, 'fixed_s1': {'seeds': {'0': _entry(16, 16)}},
         'corner_dark': {'seeds': {'0': _entry(13, 13), '1': _entry(12, 12)}},
         'corner_ultra_dark': {'seeds': {'0': _entry(17, 19)}}, 'pgr': {'seeds': {'0': _entry(30, 30)}}}}
-    assert ufa.grid_entries(summary, recipes=['corners']) == {'0': {'corner_dark': 13.0, 'corner_ultra_dark': 18.0}}
+    assert ufa.recipe_entries(summary, recipes=['corners']) == {'0': {'corner_dark': 13.0, 'corner_ultra_dark': 18.0}}
     assert ufa.recipe_names(summary, ['corners', 'fixed_s1']) == ['corner_dark', 'corner_ultra_dark', 'fixed_s1']
     with pytest.raises(SystemExit):  # one recipe cannot be ranked
         ufa.recipe_names(summary, ['pgr'])
