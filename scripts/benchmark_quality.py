@@ -558,8 +558,10 @@ def corner_presets(args, base):
     return list(dict.fromkeys([mix] if isinstance(mix, str) else mix))
 
 
-def mean_test_psnr(entry):
-    return float(np.mean([scores['PSNR'] for scores in entry['test'].values()]))
+def mean_test_psnr(entry, test_sets=None):
+    """Mean PSNR over the ``'<family> / <set>'`` scores of ``entry``, on ``test_sets`` only when given."""
+    return float(np.mean([scores['PSNR'] for name, scores in entry['test'].items()
+                          if test_sets is None or name.split(' / ')[-1] in test_sets]))
 
 
 def best_of(per_method, seed, names, key):

@@ -30,6 +30,7 @@ import numpy as np
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
+import benchmark_quality as bench  # noqa: E402  (its run records, selection pairs and scores)
 
 
 def parse_args(argv=None):
@@ -51,12 +52,6 @@ def parse_args(argv=None):
     return args
 
 
-def mean_test_psnr(entry, test_sets=None):
-    """Mean PSNR over the ``'<family> / <set>'`` scores of ``entry``, on ``test_sets`` only when given."""
-    return float(np.mean([scores['PSNR'] for name, scores in entry['test'].items()
-                          if test_sets is None or name.split(' / ')[-1] in test_sets]))
-
-
 def recipe_names(summary, recipes=('grid',)):
     """Benchmark methods to rank: ``grid`` and ``corners`` expand to the grid's and the mixture corners' runs."""
     names = []
@@ -76,7 +71,7 @@ def recipe_entries(summary, test_sets=None, recipes=('grid',)):
     """``{seed: {method: mean test PSNR}}`` for the seeds where every recipe (default: the grid) is scored."""
     names = recipe_names(summary, recipes)
     seeds = set.intersection(*(set(summary['methods'].get(name, {}).get('seeds', {})) for name in names))
-    return {seed: {name: mean_test_psnr(summary['methods'][name]['seeds'][seed], test_sets) for name in names}
+    return {seed: {name: bench.mean_test_psnr(summary['methods'][name]['seeds'][seed], test_sets) for name in names}
             for seed in sorted(seeds)}
 
 
@@ -111,7 +106,6 @@ def markdown(result):
 
 def main(argv=None):
     args = parse_args(argv)
-    import benchmark_quality as bench
     import torch
 
     import trico_basicsr  # noqa: F401
