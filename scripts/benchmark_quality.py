@@ -591,6 +591,7 @@ def main(argv=None):
     scorer = Scorer(args, work, selection, tests)
     runs = Runs(work, args.threads, args.max_runs)
     per_method = {}  # method -> seed -> scores, iterations, seconds
+    corners = [f'corner_{preset}' for preset in corner_presets(args, base)]  # the mixture points' runs
 
     def add(method, seed, record):
         if record is not None:
@@ -608,7 +609,6 @@ def main(argv=None):
                                'aggregate': aggregate(per_seed)}
         derived = dict(per_method)
         grid = [grid_name(s) for s in args.grid]
-        corners = [f'corner_{p}' for p in corner_presets(args, base)]
         # picked per seed: the grid winner on the selection set (what the benchmark's tuned baseline
         # uses), and the ceilings: the grid winner on the test families, the best mixture point either way
         for name, names, key in (('best_fixed_selected', grid, 'selection'), ('best_fixed_oracle', grid, 'test'),
@@ -720,8 +720,7 @@ def main(argv=None):
                 add(method, seed, runs.run(f'{method}_s{seed}', method_options(base, method, args.iters, seed, args,
                                                                                 work)))
         if 'mixture_corners' in args.methods:
-            for preset in corner_presets(args, base):
-                name = f'corner_{preset}'
+            for name in corners:
                 add(name, seed, runs.run(f'{name}_s{seed}', method_options(base, name, args.iters, seed, args, work)))
         for method, reference in EQUAL_TIME.items():  # after the runs whose time they match
             if method in args.methods:
