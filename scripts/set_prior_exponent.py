@@ -47,7 +47,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import torch
 
-    import trico_basicsr  # noqa: F401
     from trico_basicsr.utils.atomic import atomic_torch_save
     if osp.abspath(args.out) == osp.abspath(args.model):
         parser.error('--out must differ from --model (the input is never overwritten)')
