@@ -42,6 +42,20 @@ def test_semantic_backbone_is_frozen_and_stays_in_eval_mode():
     assert net.illum.conv_last.weight.grad.abs().sum() > 0 and net.illum.prior_exponent.grad != 0
 
 
+def test_a_fixed_prior_exponent_is_not_trained_and_loads_from_a_learned_one():
+    fixed = build_network({'type': 'TriCoNet', 'semantic': 'none', 'prior_exponent': 0.35,
+                           'learn_prior_exponent': False, **SMALL})
+    assert all(p is not fixed.illum.prior_exponent for p in fixed.parameters())
+    fixed(torch.rand(1, 3, 16, 16) * 0.2).mean().backward()
+    assert fixed.illum.prior_exponent.grad is None and fixed.illum.prior_exponent.item() == pytest.approx(0.35)
+    # the same checkpoint key either way, so a learned exponent can start a fixed-exponent run
+    learned = build_network({'type': 'TriCoNet', 'semantic': 'none', **SMALL})
+    fixed.load_state_dict(learned.state_dict())
+    assert fixed.illum.prior_exponent.item() == pytest.approx(0.8)
+    x = torch.rand(1, 3, 16, 16) * 0.2
+    assert torch.equal(fixed(x), learned(x))
+
+
 def test_ihem_gate_and_all_three_experts_receive_gradient():
     ihem = IHEM(num_feat=8, illum_channels=3, semantic_channels=4)
     feat, illum, sem = torch.randn(2, 8, 12, 12), torch.rand(2, 3, 12, 12), torch.randn(2, 4, 3, 3)

@@ -36,6 +36,8 @@ class IllumNet(nn.Module):
         min_illum (float): Lower bound of the illumination, i.e. the largest gain is 1/min_illum. Default: 0.01.
         prior_kernel (int): Box size of the LIME prior, in pixels (odd). Default: 5.
         prior_exponent (float): Initial value of ``a``. Default: 0.8.
+        learn_prior_exponent (bool): Train ``a``; with False it stays at ``prior_exponent`` (a buffer, so
+            checkpoints keep the same key). Default: True.
         global_exposure (bool): Add the global exposure estimate (see above). Default: False.
 
     ``forward(x, exposure_stats=None)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W)
@@ -51,14 +53,18 @@ class IllumNet(nn.Module):
     tile_alignment = coarse_stride  # tiles must start on the coarse branch's grid
 
     def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
-                 prior_exponent=0.8, global_exposure=False):
+                 prior_exponent=0.8, global_exposure=False, learn_prior_exponent=True):
         super().__init__()
         if illum_channels not in (1, num_in_ch):
             raise ValueError(f'illum_channels must be 1 or {num_in_ch}, got {illum_channels}')
         if prior_kernel % 2 != 1:
             raise ValueError(f'prior_kernel must be odd, got {prior_kernel}')
         self.min_illum, self.prior_kernel = min_illum, prior_kernel
-        self.prior_exponent = nn.Parameter(torch.tensor(float(prior_exponent)))
+        exponent = torch.tensor(float(prior_exponent))
+        if learn_prior_exponent:
+            self.prior_exponent = nn.Parameter(exponent)
+        else:  # a fixed strength of the local prior, e.g. a weaker one than training would settle on
+            self.register_buffer('prior_exponent', exponent)
         self.conv_first = conv3x3(num_in_ch + 1, num_feat)
         self.body = make_layer(ResidualBlockNoBN, num_block, num_feat=num_feat)
         self.context = nn.Sequential(conv3x3(num_feat, num_feat), nn.LeakyReLU(0.1, True), conv3x3(num_feat, num_feat))
