@@ -20,14 +20,6 @@ import argparse
 from os import path as osp
 
 
-def checkpoint_state(checkpoint, path):
-    """The state dict inference uses: ``params_ema`` if present, else ``params``."""
-    for key in ('params_ema', 'params'):
-        if key in checkpoint:
-            return checkpoint[key]
-    raise KeyError(f"{path}: holds no 'params' or 'params_ema' state dict")
-
-
 def average_state_dicts(states, weights=None, names=None):
     """Weighted mean of state dicts with identical keys and shapes.
 
@@ -82,6 +74,7 @@ def main(argv=None):
     import torch
 
     from trico_basicsr.utils.atomic import atomic_torch_save
+    from trico_basicsr.utils.inference import checkpoint_state_dict
     if any(osp.abspath(args.out) == osp.abspath(m) for m in args.model):
         parser.error('--out must differ from every --model (an input is never overwritten)')
     checkpoints = []
@@ -94,7 +87,7 @@ def main(argv=None):
         if checkpoint.get('network_g') != network_g and not args.allow_different_options:
             raise SystemExit(f'error: {path}: network options differ from {args.model[0]}\'s')
     try:
-        states = [checkpoint_state(c, p) for c, p in zip(checkpoints, args.model)]
+        states = [checkpoint_state_dict(c, p) for c, p in zip(checkpoints, args.model)]
         averaged = average_state_dicts(states, args.weights, args.model)
     except (KeyError, ValueError) as err:
         raise SystemExit(f'error: {err}')

@@ -57,9 +57,10 @@ def export(checkpoint, out_file):
     import torch
 
     from trico_basicsr.utils.atomic import atomic_torch_save
+    from trico_basicsr.utils.inference import checkpoint_state_dict
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)
-    key = 'params_ema' if 'params_ema' in state else 'params'
-    atomic_torch_save({'params_ema': state[key], 'network_g': state['network_g'], 'scale': state['scale']}, out_file)
+    atomic_torch_save({'params_ema': checkpoint_state_dict(state, checkpoint), 'network_g': state['network_g'],
+                       'scale': state['scale']}, out_file)
 
 
 def main(argv=None):

@@ -10,6 +10,17 @@ from basicsr.archs import build_network
 from trico_basicsr.archs.arch_util import arch_arguments
 
 
+def checkpoint_state_dict(checkpoint, path):
+    """The weights inference uses from a loaded BasicSR checkpoint: ``params_ema`` if it has one, else ``params``.
+
+    ``path`` only names the file in the error when it holds neither.
+    """
+    for key in ('params_ema', 'params'):
+        if key in checkpoint:
+            return checkpoint[key]
+    raise KeyError(f"{path} holds no 'params' or 'params_ema' state dict")
+
+
 def load_checkpoint_network(path, network_opt=None, device='cpu'):
     """Build the net a checkpoint was trained with and load its weights.
 
@@ -24,10 +35,7 @@ def load_checkpoint_network(path, network_opt=None, device='cpu'):
     network_opt = deepcopy(network_opt or checkpoint.get('network_g'))
     if network_opt is None:
         raise KeyError(f'{path} has no network options (not written by TriLevelModel): pass them explicitly')
-    key = 'params_ema' if 'params_ema' in checkpoint else 'params'
-    if key not in checkpoint:
-        raise KeyError(f"{path} holds no 'params' or 'params_ema' state dict")
-    state = checkpoint[key]
+    state = checkpoint_state_dict(checkpoint, path)
     if any('semantic.' in name for name in state) and 'semantic_weights' in arch_arguments(network_opt['type']):
         network_opt['semantic_weights'] = None  # the checkpoint has them
     net = build_network(network_opt)
