@@ -35,22 +35,24 @@ def row(label, values, niqe='', exposure=''):
 
 def main():
     seeds = load('seeds_x4')
-    runs = [('seed 0', load('linear_mix_x4'), 'linear 75 %, 1,500'), ('seed 1', seeds, 'seed 1, 4000 + 1500'),
-            ('seed 2', seeds, 'seed 2, 4000 + 1500'), ('a = 0.35, fixed (seed 0)', seeds, 'prior 0.35, 4000 + 1500'),
-            ('a = 0.5, fixed (seed 0)', seeds, 'prior 0.5, 4000 + 1500')]
+    seed_runs = [('seed 0', load('linear_mix_x4'), 'linear 75 %, 1,500'), ('seed 1', seeds, 'seed 1, 4000 + 1500'),
+                 ('seed 2', seeds, 'seed 2, 4000 + 1500')]
+    prior_runs = [('a = 0.35, fixed (seed 0)', seeds, 'prior 0.35, 4000 + 1500'),
+                  ('a = 0.5, fixed (seed 0)', seeds, 'prior 0.5, 4000 + 1500')]
     print('| x4, 4,000 + 1,500 | `heldout_aces_lanczos` | `heldout_banding_jpeg` | `linear_area` | `ultra_dark` '
           '| selection | Set14 mean | real: NIQE | exposure slope, error |')
     print('|---|---|---|---|---|---|---|---|---|')
-    per_seed = []
-    for label, results, method in runs:
-        values, niqe, (slope, error) = figures(results, method)
-        if label.startswith('seed'):
-            per_seed.append(values)
-        print(row(label, [f'{v:.2f}' for v in values], f'{niqe:.2f}', f'{slope:.2f}, {error:.1f}'))
-        if len(per_seed) == 3 and label == 'seed 2':
-            stats = [f'{statistics.mean(v):.2f} ± {statistics.stdev(v):.2f}' for v in zip(*per_seed)]
-            print(row('three seeds, mean ± std', stats))
 
+    def print_run(label, results, method):
+        values, niqe, (slope, error) = figures(results, method)
+        print(row(label, [f'{v:.2f}' for v in values], f'{niqe:.2f}', f'{slope:.2f}, {error:.1f}'))
+        return values
+
+    per_seed = [print_run(*run) for run in seed_runs]
+    print(row('three seeds, mean ± std',
+              [f'{statistics.mean(v):.2f} ± {statistics.stdev(v):.2f}' for v in zip(*per_seed)]))
+    for run in prior_runs:
+        print_run(*run)
 
 if __name__ == '__main__':
     main()
