@@ -95,3 +95,17 @@ def test_inherited_keys_are_lost_without_the_inheritance_fix(child_options, root
     finally:
         compat.redo('options_inheritance')
     assert os.path.isdir(root)
+
+
+@pytest.mark.parametrize('name, level, terms', [
+    ('trico_demo_bsd100_x4_finetune_linear_b_supervised_illum.yml', 'illum_terms', ['coupling', 'pixel', 'smooth']),
+    ('trico_demo_bsd100_x4_finetune_linear_b_pixel_only.yml', 'sr_terms', ['pixel'])])
+def test_loss_term_variants_differ_from_the_default_fine_tune_in_those_terms_alone(name, level, terms):
+    """The loss-term fine-tunes (README, "Loss terms of the default's fine-tune") change one level's terms only."""
+    variant = effective(read_options(osp.join(ROOT, 'options', name)))
+    control = effective(read_options(osp.join(ROOT, 'options', 'trico_demo_bsd100_x4_finetune_linear_b.yml')))
+    assert sorted(variant['train']['pgr'][level]) == terms
+    for term in terms:
+        assert variant['train']['pgr'][level][term] == control['train']['pgr'][level][term]
+    variant['train']['pgr'][level] = control['train']['pgr'][level]
+    assert {**variant, 'name': None} == {**control, 'name': None}
