@@ -17,8 +17,8 @@ bicubic downsampling) and the final ``sr`` output (its target ``gt``). For each,
 
 Outputs whose ``black`` sits well above ``black_gt`` look washed out: shadows lifted to a grey haze. The
 two levels side by side show where the lift is made. Bicubic + auto-exposure is scored as ``sr`` for
-reference. Writes ``results.json`` and ``results.md`` under ``--out`` (each written whole, through a
-temporary file).
+reference. Writes ``results.json`` and ``results.md`` under ``--out`` (each written whole, as
+``benchmark_components.py`` writes its own).
 """
 import argparse
 import json
@@ -79,22 +79,18 @@ def darkest_tenth(lq, scale):
 
 
 def pairs(folder, preset_name, scale, seed, images):
-    """``[(lq, gt_lr, gt)]`` for the first ``images`` images of ``folder``, drawn as make_coupled_pairs draws."""
-    from trico_basicsr.data.coupled_base import stable_image_seed
-    from trico_basicsr.data.coupled_degradation import get_preset, make_pair
-    from trico_basicsr.data.draw_sampler import rng_from_key
-    from trico_basicsr.data.image_source import ImageSource
+    """``[(lq, gt_lr, gt)]`` for the first ``images`` images of ``folder``, drawn as make_coupled_pairs draws.
+
+    ``gt_lr`` is what ``make_pair`` gives the middle level as its target: ``gt``'s bicubic downsampling.
+    """
+    from benchmark_components import synthesise
+
+    from trico_basicsr.data.coupled_degradation import downsample, get_preset
     try:
         preset = get_preset(preset_name)
     except (KeyError, ValueError) as error:
         raise SystemExit(f'error: --presets {preset_name!r}: {error}') from None
-    source = ImageSource(folder, where='--hr')
-    drawn = []
-    for index in range(min(images, len(source))):
-        rng = rng_from_key((seed, stable_image_seed(source.key(index))))
-        gt, lq, gt_lr, _ = make_pair(source.load(index), scale, preset, rng)
-        drawn.append((lq, gt_lr, gt))
-    return drawn
+    return [(lq, downsample(gt, scale), gt) for lq, gt in synthesise(folder, preset, scale, seed, images)]
 
 
 def levels_of(enhancer, lq):
@@ -153,13 +149,6 @@ def markdown(results):
     return '\n'.join(lines)
 
 
-def write_whole(path, text):
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     args = parse_args(argv)
     for folder in args.hr:
@@ -176,6 +165,7 @@ def main(argv=None):
             print(cell, flush=True)
             cells[cell] = evaluate(models, pairs(folder, preset, args.scale, args.seed, args.images), args.scale)
     import torch
+    from benchmark_components import write_whole
     results = {'command': ' '.join(['scripts/benchmark_black_level.py', *(sys.argv[1:] if argv is None else argv)]),
                'date': time.strftime('%Y-%m-%d'), 'seconds': time.time() - start,
                'device': f'CPU, {torch.get_num_threads()} threads', 'scale': args.scale, 'images': args.images,

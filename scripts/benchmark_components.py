@@ -115,15 +115,16 @@ def variants(family, without):
     return presets
 
 
-def synthesise(hr_folder, preset, scale, seed):
-    """``[(lq, gt)]`` for every image of ``hr_folder``, drawn as ``make_coupled_pairs`` draws them."""
+def synthesise(hr_folder, preset, scale, seed, images=None):
+    """``[(lq, gt)]`` for every image of ``hr_folder`` (the first ``images`` in key order, if given), drawn as
+    ``make_coupled_pairs`` draws them."""
     from trico_basicsr.data.coupled_base import stable_image_seed
     from trico_basicsr.data.coupled_degradation import make_pair
     from trico_basicsr.data.draw_sampler import rng_from_key
     from trico_basicsr.data.image_source import ImageSource
     source = ImageSource(hr_folder, where='--test-hr')
     pairs = []
-    for index in range(len(source)):
+    for index in range(len(source) if images is None else min(images, len(source))):
         rng = rng_from_key((seed, stable_image_seed(source.key(index))))
         gt, lq, _, _ = make_pair(source.load(index), scale, preset, rng)
         pairs.append((lq, gt))
