@@ -97,13 +97,17 @@ def test_inherited_keys_are_lost_without_the_inheritance_fix(child_options, root
     assert os.path.isdir(root)
 
 
-@pytest.mark.parametrize('name, level, terms', [
-    ('trico_demo_bsd100_x4_finetune_linear_b_supervised_illum.yml', 'illum_terms', ['coupling', 'pixel', 'smooth']),
-    ('trico_demo_bsd100_x4_finetune_linear_b_pixel_only.yml', 'sr_terms', ['pixel'])])
-def test_loss_term_variants_differ_from_the_default_fine_tune_in_those_terms_alone(name, level, terms):
+@pytest.mark.parametrize('name, control_name, level, terms', [
+    ('trico_demo_bsd100_x4_finetune_linear_b_supervised_illum.yml', 'trico_demo_bsd100_x4_finetune_linear_b.yml',
+     'illum_terms', ['coupling', 'pixel', 'smooth']),
+    ('trico_demo_bsd100_x4_finetune_linear_b_pixel_only.yml', 'trico_demo_bsd100_x4_finetune_linear_b.yml',
+     'sr_terms', ['pixel']),
+    ('trico_demo_bsd100_x2_finetune_linear_supervised_illum.yml', 'trico_demo_bsd100_x2_finetune_linear.yml',
+     'illum_terms', ['coupling', 'pixel', 'smooth'])])
+def test_loss_term_variants_differ_from_their_fine_tune_in_those_terms_alone(name, control_name, level, terms):
     """The loss-term fine-tunes (README, "Loss terms of the default's fine-tune") change one level's terms only."""
     variant = effective(read_options(osp.join(ROOT, 'options', name)))
-    control = effective(read_options(osp.join(ROOT, 'options', 'trico_demo_bsd100_x4_finetune_linear_b.yml')))
+    control = effective(read_options(osp.join(ROOT, 'options', control_name)))
     assert sorted(variant['train']['pgr'][level]) == terms
     for term in terms:
         assert variant['train']['pgr'][level][term] == control['train']['pgr'][level][term]
