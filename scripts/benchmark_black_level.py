@@ -85,12 +85,16 @@ def pairs(folder, preset_name, scale, seed, images):
     """
     from benchmark_components import synthesise
 
-    from trico_basicsr.data.coupled_degradation import downsample, get_preset
+    from trico_basicsr.data.coupled_degradation import get_preset
     try:
         preset = get_preset(preset_name)
     except (KeyError, ValueError) as error:
         raise SystemExit(f'error: --presets {preset_name!r}: {error}') from None
-    return [(lq, downsample(gt, scale), gt) for lq, gt in synthesise(folder, preset, scale, seed, images)]
+    try:
+        drawn = synthesise(folder, preset, scale, seed, images, where=f'--hr {folder}')
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f'error: {error}') from None
+    return [(lq, gt_lr, gt) for lq, gt, gt_lr in drawn]
 
 
 def levels_of(enhancer, lq):

@@ -115,19 +115,23 @@ def variants(family, without):
     return presets
 
 
-def synthesise(hr_folder, preset, scale, seed, images=None):
-    """``[(lq, gt)]`` for every image of ``hr_folder`` (the first ``images`` in key order, if given), drawn as
-    ``make_coupled_pairs`` draws them."""
+def synthesise(hr_folder, preset, scale, seed, images=None, where='--test-hr'):
+    """``[(lq, gt, gt_lr)]`` for every image of ``hr_folder`` (the first ``images`` in key order, if given),
+    drawn as ``make_coupled_pairs`` draws them.
+
+    ``gt_lr`` is ``make_pair``'s target for the middle level (``gt``'s bicubic downsampling); ``where``
+    names the caller's option in the error for a folder without images.
+    """
     from trico_basicsr.data.coupled_base import stable_image_seed
     from trico_basicsr.data.coupled_degradation import make_pair
     from trico_basicsr.data.draw_sampler import rng_from_key
     from trico_basicsr.data.image_source import ImageSource
-    source = ImageSource(hr_folder, where='--test-hr')
+    source = ImageSource(hr_folder, where=where)
     pairs = []
     for index in range(len(source) if images is None else min(images, len(source))):
         rng = rng_from_key((seed, stable_image_seed(source.key(index))))
-        gt, lq, _, _ = make_pair(source.load(index), scale, preset, rng)
-        pairs.append((lq, gt))
+        gt, lq, gt_lr, _ = make_pair(source.load(index), scale, preset, rng)
+        pairs.append((lq, gt, gt_lr))
     return pairs
 
 
@@ -197,7 +201,7 @@ def main(argv=None):
                 cell = results['scores'][variant][test_set] = {}
                 for method, restore in methods.items():
                     print(f'{variant} / {test_set}: {method}', flush=True)
-                    per_image = [scores(restore(lq), gt, args.scale) for lq, gt in pairs]
+                    per_image = [scores(restore(lq), gt, args.scale) for lq, gt, _ in pairs]
                     cell[method] = {k: float(np.mean([s[k] for s in per_image])) for k in METRICS}
     results['seconds'] = time.time() - start
     os.makedirs(args.out, exist_ok=True)

@@ -1,6 +1,8 @@
 """Train the learned-cascade baseline on the same options, data and budget as a TriCo run.
 
     python scripts/train_cascade.py --options options/trico_demo_bsd100_x4.yml --iters 6000 --work work/cascade_x4
+    python scripts/train_cascade.py --options options/trico_demo_bsd100_x4.yml --iters 6000 --seed 1 \
+        --work work/cascade_x4_s1
 
 The cascade is method ``cascade`` of ``scripts/benchmark_quality.py``: the illumination net trained alone
 for a quarter of the iterations, then the SR net trained alone on its (frozen) outputs for the rest, with
@@ -22,6 +24,8 @@ def main(argv=None):
     parser.add_argument('--iters', type=int, required=True, help='total iterations of both stages')
     parser.add_argument('--work', required=True, help='folder for the experiments and logs')
     parser.add_argument('--threads', type=int, default=1, help='torch threads of each stage')
+    parser.add_argument('--seed', type=int, default=None,
+                        help="random seed of both stages (default: the options' manual_seed, else 0)")
     args = parser.parse_args(argv)
     import benchmark_quality
 
@@ -34,7 +38,7 @@ def main(argv=None):
                                                '--options', args.options, '--out', args.work])
     base = benchmark_quality.base_options(bench_args)
     work = osp.abspath(args.work)
-    seed = base.get('manual_seed', 0)
+    seed = base.get('manual_seed', 0) if args.seed is None else args.seed
     first = None
     for stage, name in (('cascade_illum', 'bench_c_cascade_illum'), ('cascade', 'bench_c_cascade')):
         opt = benchmark_quality.method_options(base, stage, args.iters, seed, bench_args, work)

@@ -36,10 +36,25 @@ def test_bad_arguments_get_clear_errors(tmp_path):
     with pytest.raises(SystemExit, match='not a folder'):
         bl.main(['--hr', str(tmp_path / 'missing'), '--presets', 'ultra_dark', '--model', 'x=y', '--out',
                  str(tmp_path / 'out')])
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(SystemExit, match=f'--hr {empty}: no images found'):  # this script's option, named
+        bl.main(['--hr', str(empty), '--presets', 'ultra_dark', '--model',
+                 f"shipped={osp.join(ROOT, 'weights', 'trico_demo_x4.pth')}", '--out', str(tmp_path / 'out')])
     folder = write_photos(tmp_path / 'hr', names=('coffee',))
     with pytest.raises(SystemExit, match="--presets 'nope'"):
         bl.main(['--hr', str(folder), '--presets', 'nope', '--model',
                  f"shipped={osp.join(ROOT, 'weights', 'trico_demo_x4.pth')}", '--out', str(tmp_path / 'out')])
+
+
+def test_pairs_give_the_middle_levels_target_from_the_same_draw(tmp_path):
+    from trico_basicsr.data.coupled_degradation import downsample
+    folder = write_photos(tmp_path / 'hr', names=('coffee', 'chelsea'))
+    drawn = bl.pairs(str(folder), 'heldout_banding_jpeg', 4, seed=0, images=2)
+    assert len(drawn) == 2
+    for lq, gt_lr, gt in drawn:
+        assert gt_lr.shape == lq.shape and gt.shape[:2] == (4 * lq.shape[0], 4 * lq.shape[1])
+        np.testing.assert_array_equal(gt_lr, downsample(gt, 4))
 
 
 def test_benchmark_scores_lit_and_sr_for_every_cell(tmp_path):

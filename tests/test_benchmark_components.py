@@ -29,7 +29,7 @@ def test_without_jpeg_differs_from_the_family_by_the_jpeg_round_trip_alone(hr_fo
     presets = bc.variants('heldout_banding_jpeg', ['jpeg'])
     full = bc.synthesise(str(hr_folder), presets['full family'], 4, seed=0)
     plain = bc.synthesise(str(hr_folder), presets['without jpeg'], 4, seed=0)
-    for key, (lq_full, gt_full), (lq_plain, gt_plain) in zip(('chelsea', 'coffee'), full, plain):
+    for key, (lq_full, gt_full, _), (lq_plain, gt_plain, _) in zip(('chelsea', 'coffee'), full, plain):
         quality = sample_params(presets['full family'], rng_from_key((0, stable_image_seed(key)))).jpeg_quality
         assert 35 <= quality <= 55
         np.testing.assert_array_equal(gt_full, gt_plain)

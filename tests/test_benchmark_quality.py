@@ -195,12 +195,16 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
 
 
 def test_cascade_script_trains_both_stages_on_the_options_data(tmp_path):
-    run([sys.executable, 'scripts/train_cascade.py', '--options', TINY, '--iters', '4', '--work', str(tmp_path)])
+    run([sys.executable, 'scripts/train_cascade.py', '--options', TINY, '--iters', '4', '--seed', '3',
+         '--work', str(tmp_path)])
     import torch
+    import yaml
     for stage, iters in (('bench_c_cascade_illum', 1), ('bench_c_cascade', 3)):
         assert (tmp_path / 'experiments' / stage / 'models' / 'net_g_latest.pth').is_file()
         log = (tmp_path / 'logs' / f'{stage}.log').read_text()
         assert f'total_iter: {iters}' in log
+        options = yaml.safe_load((tmp_path / 'options' / f'{stage}.yml').read_text())
+        assert options['manual_seed'] == 3  # --seed, not the options' own
     first = torch.load(tmp_path / 'experiments' / 'bench_c_cascade_illum' / 'models' / 'net_g_latest.pth')
     second = torch.load(tmp_path / 'experiments' / 'bench_c_cascade' / 'models' / 'net_g_latest.pth')
     illum = [k for k in first['params'] if k.startswith('illum.')]
