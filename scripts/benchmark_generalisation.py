@@ -185,26 +185,31 @@ def load_model(spec, scale, self_ensemble=False):
     return name, path, enhancer
 
 
-def fit_regression(args):
-    """Baseline (c)'s regression, fitted on ``--regression-hr`` darkened by the training mix (seed ``--seed``)."""
-    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression
+def regression_pairs(args):
+    """``(lq, gt)`` pairs: ``--regression-hr`` darkened by the training mix, ``--regression-draws`` per image.
+
+    Deterministic for a given ``--seed``; the held-out and upper families are refused (the fit is training).
+    """
     from trico_basicsr.data.coupled_degradation import get_preset, make_pair
     from trico_basicsr.data.image_source import ImageSource
-    try:  # training=True refuses the held-out and upper families: the fit is training
+    try:
         presets = [get_preset(name, training=True) for name in args.regression_presets]
     except (KeyError, ValueError) as error:
         raise SystemExit(f'error: --regression-presets: {error}') from None
     source = ImageSource(args.regression_hr, where='--regression-hr')
     rng = np.random.default_rng(args.seed)
+    for index in range(len(source)):
+        hr = source.load(index)
+        for _ in range(args.regression_draws):
+            gt, lq, _, _ = make_pair(hr, args.scale, presets[rng.integers(len(presets))], rng)
+            yield lq, gt
 
-    def pairs():
-        for index in range(len(source)):
-            hr = source.load(index)
-            for _ in range(args.regression_draws):
-                gt, lq, _, _ = make_pair(hr, args.scale, presets[rng.integers(len(presets))], rng)
-                yield lq, gt
+
+def fit_regression(args):
+    """Baseline (c)'s regression, fitted on :func:`regression_pairs`."""
+    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression
     described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
-    return fit_exposure_regression(pairs(), fitted_on=described)
+    return fit_exposure_regression(regression_pairs(args), fitted_on=described)
 
 
 class ScoreCache:

@@ -1,0 +1,212 @@
+"""Would a second, global exposure estimate help a model? Re-gain its outputs towards a regression's brightness.
+
+    python scripts/benchmark_exposure_blend.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
+        --model shipped=weights/trico_demo_x4.pth --regression-hr datasets/BSD100 \
+        --out docs/benchmarks/exposure_blend_x4 --work work/generalisation_x4
+
+A model sets its output's brightness itself. Baseline (c) of the cross-pipeline benchmark predicts the
+target's mean luminance from eight statistics of the input (a ridge regression fitted on the training
+mix, ``trico_basicsr/baselines/exposure_regression.py``), and its errors are not the network's: on the
+held-out banding family its brightness follows the target's more closely than the network's does. This
+benchmark asks whether the two estimates together light the output better than the network alone.
+
+Each ``--model``'s output on each family and test set (the cross-pipeline benchmark's pairs, same seed) is
+scored as it is and after one global linear-light gain (Rec. 709 luminance) to:
+- ``blend W`` (each ``--blends`` W): ``exp((1 - W) * log(own mean luminance) + W * log(regression's))``;
+  ``blend 1`` is the regression's brightness with the network's structure and colour;
+- ``stacked``: what a second ridge regression predicts from the eight statistics *and* the model's own
+  log mean luminance, fitted on the regression's training pairs with the model run on them: a calibration
+  learned from training data only, so the one variant fit to ship;
+- ``oracle``: the ground truth's mean luminance (``PSNR_matched`` of the cross-pipeline benchmark), the
+  most one global gain can give.
+
+Per cell and variant: PSNR (RGB, ``scale`` border cropped) and the absolute brightness error (8-bit grey
+levels), means over the images. Writes ``results.json`` and ``results.md`` under ``--out`` (each whole,
+through a temporary file); the pairs are cached under ``--work`` as the cross-pipeline benchmark's are.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from os import path as osp
+
+import numpy as np
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+sys.path.insert(0, osp.join(ROOT, 'scripts'))
+
+import benchmark_generalisation as bg  # noqa: E402
+from benchmark_components import write_whole  # noqa: E402
+
+RIDGE = 1e-3  # as baseline (c)'s fit
+METRICS = ('PSNR', 'abs_bright_err')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--test-hr', nargs='+', required=True, help='folders of HR test images')
+    parser.add_argument('--families', nargs='+', default=list(bg.DEFAULT_FAMILIES), help='degradation families')
+    parser.add_argument('--scale', type=int, default=4)
+    parser.add_argument('--model', action='append', required=True, help='NAME=CHECKPOINT (repeatable)')
+    parser.add_argument('--regression-hr', required=True, metavar='FOLDER',
+                        help='HR training images the regressions are fitted on, darkened by --regression-presets')
+    parser.add_argument('--regression-presets', nargs='+', default=list(bg.REGRESSION_MIX), metavar='PRESET')
+    parser.add_argument('--regression-draws', type=int, default=3, help='darkened copies of each image')
+    parser.add_argument('--blends', nargs='+', type=float, default=[0.25, 0.5, 0.75, 1.0], metavar='W',
+                        help="weights of the regression's log luminance, each in (0, 1]")
+    parser.add_argument('--seed', type=int, default=0, help='degradation seed (test pairs and the fit)')
+    parser.add_argument('--out', required=True, help='folder for results.json and results.md')
+    parser.add_argument('--work', help='pair cache (default: OUT/work); the cross-pipeline benchmark\'s is reused')
+    args = parser.parse_args(argv)
+    bad = [w for w in args.blends if not 0 < w <= 1]
+    if bad:
+        parser.error(f'--blends: each weight must be in (0, 1], got {bad}')
+    return args
+
+
+def log_mean_luminance(img):
+    """Log of the mean linear-light luminance of an sRGB float image (HWC, [0, 1])."""
+    from trico_basicsr.baselines.exposure_regression import _FLOOR, luminance
+    return float(np.log(luminance(img).mean() + _FLOOR))
+
+
+def regain(img, target_log_luminance):
+    """``img`` after one linear-light gain that gives it the log mean luminance ``target_log_luminance``.
+
+    The inverse of :func:`log_mean_luminance` (its floor included). Clipping at 1 can leave the result below
+    the target where the gain pushes highlights over.
+    """
+    from trico_basicsr.baselines.exposure_regression import _FLOOR, LUMINANCE
+    from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
+    linear = srgb_to_linear(img)
+    target = max(float(np.exp(target_log_luminance)) - _FLOOR, 0.0)
+    gain = target / max(float((linear @ LUMINANCE).mean()), 1e-6)
+    return linear_to_srgb(np.clip(linear * gain, 0.0, 1.0)).astype(np.float32)
+
+
+def fit_ridge(features, targets, ridge=RIDGE):
+    """``(weights, r2)`` of ridge-regularised least squares (features: (N, K), targets: (N,))."""
+    x, y = np.asarray(features, np.float64), np.asarray(targets, np.float64)
+    weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
+    return weights, 1.0 - float(((x @ weights - y) ** 2).mean() / max(float(y.var()), 1e-12))
+
+
+def training_pairs(args):
+    """Baseline (c)'s regression and its training inputs: ``(regression, [lq], [target log luminance])``."""
+    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression, target_log_luminance
+    inputs, targets = [], []
+
+    def kept():
+        for lq, gt in bg.regression_pairs(args):
+            inputs.append(lq)
+            targets.append(target_log_luminance(gt))
+            yield lq, gt
+    described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
+    return fit_exposure_regression(kept(), fitted_on=described), inputs, targets
+
+
+def stack_features(lq, out):
+    """The stacked regression's inputs: baseline (c)'s eight statistics and the model's log mean luminance."""
+    from trico_basicsr.baselines.exposure_regression import exposure_features
+    return np.append(exposure_features(lq), log_mean_luminance(out))
+
+
+def fit_stack(restore, inputs, targets):
+    """The stacked calibration of one model on the training pairs: ``(weights, r2, own_r2)``.
+
+    ``own_r2``: R² of the model's own log mean luminance alone, through a fitted line (scale and offset).
+    """
+    features = np.asarray([stack_features(lq, restore(lq)) for lq in inputs])
+    weights, r2 = fit_ridge(features, targets)
+    own_r2 = fit_ridge(np.column_stack([features[:, -1], np.ones(len(features))]), targets)[1]
+    return weights, r2, own_r2
+
+
+def variants(out, lq, gt, regression, stack_weights, blends):
+    """``{variant: image}`` for one output (see the module docstring)."""
+    own, predicted = log_mean_luminance(out), regression.predict(lq)
+    images = {'as output': out}
+    for weight in blends:
+        images[f'blend {weight:g}'] = regain(out, (1 - weight) * own + weight * predicted)
+    images['stacked'] = regain(out, float(stack_features(lq, out) @ stack_weights))
+    images['oracle'] = bg.brightness_matched(out, gt)
+    return images
+
+
+def score_cell(restore, pair_dir, scale, regression, stack_weights, blends):
+    """``{variant: {metric: mean over the images}}`` for one model on one pair folder."""
+    per_variant = {}
+    for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
+        lq, gt = bg.read_pair(pair_dir, scale, file_name)
+        for name, img in variants(restore(lq), lq, gt, regression, stack_weights, blends).items():
+            scores = bg.full_reference_scores(img, gt, scale, niqe=False)
+            per_variant.setdefault(name, []).append([scores[m] for m in METRICS])
+    return {name: dict(zip(METRICS, np.mean(rows, axis=0).tolist())) for name, rows in per_variant.items()}
+
+
+def markdown(results):
+    lines = ['# Exposure blends', '',
+             f"Command: `{' '.join(results['command'])}` ({results['date']}, {results['seconds']:.0f} s on "
+             f"{results['device']}). Each cell: PSNR (dB) and, in brackets, the mean absolute brightness error "
+             '(8-bit grey levels), means over the images. `blend W`: one global gain to the geometric blend of '
+             "the model's mean luminance (weight 1 - W) and baseline (c)'s prediction (weight W); `stacked`: to "
+             "a ridge regression on baseline (c)'s statistics and the model's own luminance, fitted on the "
+             'training pairs; `oracle`: to the ground truth\'s (`PSNR_matched`).', '',
+             f"Baseline (c)'s regression: fitted on {results['regression']['fitted_on']}, "
+             f"R² {results['regression']['r2']:.2f} (log mean luminance)."]
+    for model, fit in results['stacked'].items():
+        lines.append(f"- {model}: the model's own log mean luminance (through a fitted line) has R² "
+                     f"{fit['own_r2']:.2f} on those pairs, the stacked regression {fit['r2']:.2f}.")
+    for model in results['stacked']:
+        cells = results['scores']
+        names = list(next(iter(cells.values()))[model])
+        lines += ['', f'## {model}', '', '| family / test set | ' + ' | '.join(names) + ' |',
+                  '|---' * (len(names) + 1) + '|']
+        for cell, by_model in cells.items():
+            row = by_model[model]
+            lines.append(f'| {cell} | ' + ' | '.join(f"{row[n]['PSNR']:.2f} ({row[n]['abs_bright_err']:.1f})"
+                                                    for n in names) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    import trico_basicsr  # noqa: F401
+    from trico_basicsr.data.coupled_degradation import PRESETS
+    unknown = [f for f in args.families if f not in PRESETS]
+    if unknown:
+        raise SystemExit(f"error: --families: unknown {unknown}; choose from {', '.join(PRESETS)}")
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
+    start = time.time()
+    models = [bg.load_model(spec, args.scale) for spec in args.model]  # bad specs fail before any work
+    work = osp.abspath(args.work or osp.join(args.out, 'work'))
+    os.makedirs(args.out, exist_ok=True)
+    regression, inputs, targets = training_pairs(args)
+    pairs = bg.synthesise(args, work)
+    results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale,
+               'seed': args.seed, 'regression': {'fitted_on': regression.fitted_on, 'r2': regression.r2,
+                                                 'samples': regression.samples},
+               'stacked': {}, 'scores': {}, 'device': 'CPU, %d threads' % torch.get_num_threads(),
+               'date': time.strftime('%Y-%m-%d')}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for name, _, enhancer in models:
+            print(f'fitting the stacked calibration: {name}', flush=True)
+            weights, r2, own_r2 = fit_stack(enhancer.enhance, inputs, targets)
+            results['stacked'][name] = {'weights': weights.tolist(), 'r2': r2, 'own_r2': own_r2}
+            for (family, test_set), pair_dir in pairs.items():
+                print(f'{family} / {test_set}: {name}', flush=True)
+                results['scores'].setdefault(f'{family} / {test_set}', {})[name] = score_cell(
+                    enhancer.enhance, pair_dir, args.scale, regression, weights, args.blends)
+    results['seconds'] = time.time() - start
+    write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
+    write_whole(osp.join(args.out, 'results.md'), markdown(results))
+    print(markdown(results))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,68 @@
+"""The exposure-blend benchmark: its gains land on their targets, and a run writes every variant of every cell."""
+import json
+import sys
+from os import path as osp
+
+import numpy as np
+import pytest
+
+from tests.helpers.photos import write_photos
+from tests.helpers.runs import ROOT, run
+
+sys.path.insert(0, osp.join(ROOT, 'scripts'))
+import benchmark_exposure_blend as be  # noqa: E402
+
+import trico_basicsr  # noqa: E402,F401
+
+
+def test_regain_gives_the_target_mean_luminance_and_keeps_the_chromaticity():
+    rng = np.random.default_rng(0)
+    img = (rng.random((32, 32, 3)) * 0.3).astype(np.float32)  # dim: no pixel clips at a gain of 2
+    from trico_basicsr.baselines.exposure_regression import _FLOOR, luminance
+    target = float(np.log(2 * luminance(img).mean() + _FLOOR))  # twice the light
+    out = be.regain(img, target)
+    assert be.log_mean_luminance(out) == pytest.approx(target, abs=1e-3)
+    from trico_basicsr.data.coupled_degradation import srgb_to_linear
+    np.testing.assert_allclose(srgb_to_linear(out), 2 * srgb_to_linear(img), rtol=1e-3, atol=1e-5)
+
+
+def test_fit_ridge_recovers_a_linear_relation():
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(size=(50, 3)), np.ones(50)])
+    weights, r2 = be.fit_ridge(x, x @ np.array([0.5, -1.0, 2.0, 0.3]))
+    np.testing.assert_allclose(weights, [0.5, -1.0, 2.0, 0.3], atol=1e-3)
+    assert r2 == pytest.approx(1.0, abs=1e-6)
+    _, r2_noise = be.fit_ridge(x, rng.normal(size=50))
+    assert r2_noise < 0.3
+
+
+def test_blend_weights_outside_zero_to_one_are_refused():
+    with pytest.raises(SystemExit):
+        be.parse_args(['--test-hr', 'x', '--model', 'a=b', '--regression-hr', 'y', '--out', 'z', '--blends', '0'])
+
+
+def test_benchmark_writes_every_variant_of_every_cell(tmp_path):
+    hr = write_photos(tmp_path / 'hr')
+    checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+    out = tmp_path / 'out'
+    run([sys.executable, 'scripts/benchmark_exposure_blend.py', '--test-hr', str(hr), '--families',
+         'heldout_banding_jpeg', 'ultra_dark', '--model', f'shipped={checkpoint}', '--regression-hr', str(hr),
+         '--regression-draws', '5', '--blends', '0.5', '1', '--out', str(out)])
+    results = json.loads((out / 'results.json').read_text())
+    assert list(results['scores']) == ['heldout_banding_jpeg / hr', 'ultra_dark / hr']
+    assert results['regression']['samples'] == 10
+    assert np.isfinite(results['stacked']['shipped']['r2'])
+    for cell in results['scores'].values():
+        variants = cell['shipped']
+        assert list(variants) == ['as output', 'blend 0.5', 'blend 1', 'stacked', 'oracle']
+        assert variants['oracle']['abs_bright_err'] <= variants['as output']['abs_bright_err'] + 0.5
+        assert len({round(v['PSNR'], 6) for v in variants.values()}) > 1  # the gains change the images
+    assert '## shipped' in (out / 'results.md').read_text()
+
+
+def test_a_bad_model_spec_is_named_before_any_work(tmp_path):
+    hr = write_photos(tmp_path / 'hr')
+    result = run([sys.executable, 'scripts/benchmark_exposure_blend.py', '--test-hr', str(hr), '--model',
+                  'shipped=missing.pth', '--regression-hr', str(hr), '--out', str(tmp_path / 'out')], check=False)
+    assert result.returncode != 0 and "'shipped=missing.pth'" in result.stderr
+    assert not (tmp_path / 'out').exists()
