@@ -1,0 +1,64 @@
+"""The README's table for the recipe without the middle level's no-reference terms from the start (paired differences).
+
+    python docs/benchmarks/supervised_base_x4/summary.py > docs/benchmarks/supervised_base_x4/summary.md
+
+The variant trains the 4,000-iteration base without the two terms too
+(options/trico_demo_bsd100_x4_supervised_illum.yml), then the shipped fine-tune
+(trico_demo_bsd100_x4_finetune_linear_b_supervised_illum.yml) from it. Its pair, seed by seed: the shipped
+recipe, whose base trains with the terms (the loss_terms_x4 runs, same seeds, same fine-tune). From this
+folder's results.json; PSNR in dB, Set14 / Set5; selection = mean of the two Set5 held-out cells; NIQE and
+the darkest tenth's grey on the real photos; exposure error in grey levels (the brightness check's limit is 25).
+"""
+import json
+import statistics
+from os import path as osp
+
+HERE = osp.dirname(osp.abspath(__file__))
+FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
+SEEDS = (0, 1)
+# (label, variant's method name, its pair's), each with {seed} and {iterations}
+STAGES = (('base run', 'base without the terms, seed {seed}, 4000', 'base, seed {seed}, 4000', (4000,)),
+          ('base + fine-tune', 'without the terms from the start, seed {seed}, 4000 + {iterations}',
+           'shipped recipe, seed {seed}, 4000 + {iterations}', (1500,)))
+
+
+def figures(results, method):
+    """[4 Set14 cells, 4 Set5 cells, selection, Set14 mean, NIQE, darkest tenth, exposure error]."""
+    psnr = {cell: scores[method]['PSNR'] for cell, scores in results['synthetic'].items()}
+    set14 = [psnr[f'{f} / Set14'] for f in FAMILIES]
+    set5 = [psnr[f'{f} / Set5'] for f in FAMILIES]
+    real = results['real']['scores'][method]
+    return set14 + set5 + [(set5[0] + set5[1]) / 2, statistics.mean(set14), real['NIQE'], real['dark_lift'],
+                           results['exposure_tracking'][method]['mean_abs_error']]
+
+
+def row(label, values, fmt):
+    cells = ' | '.join(f'{fmt(values[i])} / {fmt(values[i + 4])}' for i in range(4))
+    return f"| {label} | {cells} | {' | '.join(fmt(v) for v in values[8:])} |"
+
+
+def main():
+    with open(osp.join(HERE, 'results.json')) as f:
+        results = json.load(f)
+    print('| x4, paired by seed and iterations | `heldout_aces_lanczos` | `heldout_banding_jpeg` | `linear_area` | '
+          '`ultra_dark` | selection | Set14 mean | real: NIQE | darkest tenth | exposure error |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
+    for label, variant_name, pair_name, iterations in STAGES:
+        for iteration in iterations:
+            diffs = []
+            for seed in SEEDS:
+                variant = figures(results, variant_name.format(seed=seed, iterations=iteration))
+                pair = figures(results, pair_name.format(seed=seed, iterations=iteration))
+                print(row(f'{label} with the terms, seed {seed}, {iteration:,}', pair, lambda v: f'{v:.2f}'))
+                print(row(f'{label} without them, seed {seed}, {iteration:,}', variant, lambda v: f'{v:.2f}'))
+                diffs.append([v - p for v, p in zip(variant, pair)])
+            for seed, diff in zip(SEEDS, diffs):
+                print(row(f'difference, seed {seed}, {iteration:,}', diff, lambda v: f'{v:+.2f}'))
+            # mean ± sample standard deviation over the seeds of each paired difference
+            spread = [(statistics.mean(d), statistics.stdev(d)) for d in zip(*diffs)]
+            print(row(f'**{label}: difference, mean ± std of {len(SEEDS)} seeds**, {iteration:,}', spread,
+                      lambda v: f'{v[0]:+.2f} ± {v[1]:.2f}'))
+
+
+if __name__ == '__main__':
+    main()
