@@ -173,14 +173,7 @@ def markdown(results):
 
 def main(argv=None):
     args = parse_args(argv)
-    import torch
-
-    import trico_basicsr  # noqa: F401
-    from trico_basicsr.data.coupled_degradation import PRESETS
-    unknown = [f for f in args.families if f not in PRESETS]
-    if unknown:
-        raise SystemExit(f"error: --families: unknown {unknown}; choose from {', '.join(PRESETS)}")
-    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
+    torch = bg.prepare(args)
     start = time.time()
     models = [bg.load_model(spec, args.scale) for spec in args.model]  # bad specs fail before any work
     work = osp.abspath(args.work or osp.join(args.out, 'work'))

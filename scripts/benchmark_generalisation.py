@@ -391,16 +391,26 @@ def save_panels(rows, labels, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def prepare(args):
+    """Refuse unknown ``--families``, import the plugin and set torch's CPU threads (``OMP_NUM_THREADS``, else 2).
+
+    Returns the torch module.
+    """
     import torch
 
     import trico_basicsr  # noqa: F401
-    from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES, PRESETS
+    from trico_basicsr.data.coupled_degradation import PRESETS
     unknown = [f for f in args.families if f not in PRESETS]
     if unknown:
-        raise SystemExit(f"error: unknown families {unknown}; choose from {', '.join(PRESETS)}")
+        raise SystemExit(f"error: --families: unknown {unknown}; choose from {', '.join(PRESETS)}")
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
+    return torch
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch = prepare(args)
+    from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES
     start = time.time()
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
     os.makedirs(args.out, exist_ok=True)

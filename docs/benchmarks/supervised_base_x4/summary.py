@@ -9,32 +9,30 @@ recipe, whose base trains with the terms (the loss_terms_x4 runs, same seeds, sa
 folder's results.json; PSNR in dB, Set14 / Set5; selection = mean of the two Set5 held-out cells; NIQE and
 the darkest tenth's grey on the real photos; exposure error in grey levels (the brightness check's limit is 25).
 """
+import importlib.util
 import json
 import statistics
 from os import path as osp
 
 HERE = osp.dirname(osp.abspath(__file__))
-FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
+
+
+def _loss_terms_summary():
+    """docs/benchmarks/loss_terms_x4/summary.py as a module: its figures() and row() read this folder's runs too."""
+    spec = importlib.util.spec_from_file_location('loss_terms_summary',
+                                                  osp.join(HERE, osp.pardir, 'loss_terms_x4', 'summary.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_LOSS_TERMS = _loss_terms_summary()
+figures, row = _LOSS_TERMS.figures, _LOSS_TERMS.row
 SEEDS = (0, 1)
 # (label, variant's method name, its pair's), each with {seed} and {iterations}
 STAGES = (('base run', 'base without the terms, seed {seed}, 4000', 'base, seed {seed}, 4000', (4000,)),
           ('base + fine-tune', 'without the terms from the start, seed {seed}, 4000 + {iterations}',
            'shipped recipe, seed {seed}, 4000 + {iterations}', (1500,)))
-
-
-def figures(results, method):
-    """[4 Set14 cells, 4 Set5 cells, selection, Set14 mean, NIQE, darkest tenth, exposure error]."""
-    psnr = {cell: scores[method]['PSNR'] for cell, scores in results['synthetic'].items()}
-    set14 = [psnr[f'{f} / Set14'] for f in FAMILIES]
-    set5 = [psnr[f'{f} / Set5'] for f in FAMILIES]
-    real = results['real']['scores'][method]
-    return set14 + set5 + [(set5[0] + set5[1]) / 2, statistics.mean(set14), real['NIQE'], real['dark_lift'],
-                           results['exposure_tracking'][method]['mean_abs_error']]
-
-
-def row(label, values, fmt):
-    cells = ' | '.join(f'{fmt(values[i])} / {fmt(values[i + 4])}' for i in range(4))
-    return f"| {label} | {cells} | {' | '.join(fmt(v) for v in values[8:])} |"
 
 
 def main():
