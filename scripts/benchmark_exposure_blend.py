@@ -86,16 +86,9 @@ def regain(img, target_log_luminance):
     return linear_to_srgb(np.clip(linear * gain, 0.0, 1.0)).astype(np.float32)
 
 
-def fit_ridge(features, targets, ridge=RIDGE):
-    """``(weights, r2)`` of ridge-regularised least squares (features: (N, K), targets: (N,))."""
-    x, y = np.asarray(features, np.float64), np.asarray(targets, np.float64)
-    weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
-    return weights, 1.0 - float(((x @ weights - y) ** 2).mean() / max(float(y.var()), 1e-12))
-
-
 def training_pairs(args):
     """Baseline (c)'s regression and its training inputs: ``(regression, [lq], [target log luminance])``."""
-    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression, target_log_luminance
+    from trico_basicsr.baselines.exposure_regression import target_log_luminance
     inputs, targets = [], []
 
     def kept():
@@ -103,8 +96,7 @@ def training_pairs(args):
             inputs.append(lq)
             targets.append(target_log_luminance(gt))
             yield lq, gt
-    described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
-    return fit_exposure_regression(kept(), fitted_on=described), inputs, targets
+    return bg.fit_regression(args, kept()), inputs, targets
 
 
 def stack_features(lq, out):
@@ -118,9 +110,10 @@ def fit_stack(restore, inputs, targets):
 
     ``own_r2``: R² of the model's own log mean luminance alone, through a fitted line (scale and offset).
     """
+    from trico_basicsr.baselines.exposure_regression import ridge_least_squares
     features = np.asarray([stack_features(lq, restore(lq)) for lq in inputs])
-    weights, r2 = fit_ridge(features, targets)
-    own_r2 = fit_ridge(np.column_stack([features[:, -1], np.ones(len(features))]), targets)[1]
+    weights, r2 = ridge_least_squares(features, targets, RIDGE)
+    own_r2 = ridge_least_squares(np.column_stack([features[:, -1], np.ones(len(features))]), targets, RIDGE)[1]
     return weights, r2, own_r2
 
 

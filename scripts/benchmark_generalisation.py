@@ -205,11 +205,11 @@ def regression_pairs(args):
             yield lq, gt
 
 
-def fit_regression(args):
-    """Baseline (c)'s regression, fitted on :func:`regression_pairs`."""
+def fit_regression(args, pairs=None):
+    """Baseline (c)'s regression, fitted on ``pairs`` (default: :func:`regression_pairs`, which they must be)."""
     from trico_basicsr.baselines.exposure_regression import fit_exposure_regression
     described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
-    return fit_exposure_regression(regression_pairs(args), fitted_on=described)
+    return fit_exposure_regression(regression_pairs(args) if pairs is None else pairs, fitted_on=described)
 
 
 class ScoreCache:

@@ -26,13 +26,14 @@ def test_regain_gives_the_target_mean_luminance_and_keeps_the_chromaticity():
     np.testing.assert_allclose(srgb_to_linear(out), 2 * srgb_to_linear(img), rtol=1e-3, atol=1e-5)
 
 
-def test_fit_ridge_recovers_a_linear_relation():
+def test_ridge_least_squares_recovers_a_linear_relation():
+    from trico_basicsr.baselines.exposure_regression import ridge_least_squares
     rng = np.random.default_rng(1)
     x = np.column_stack([rng.normal(size=(50, 3)), np.ones(50)])
-    weights, r2 = be.fit_ridge(x, x @ np.array([0.5, -1.0, 2.0, 0.3]))
+    weights, r2 = ridge_least_squares(x, x @ np.array([0.5, -1.0, 2.0, 0.3]), be.RIDGE)
     np.testing.assert_allclose(weights, [0.5, -1.0, 2.0, 0.3], atol=1e-3)
     assert r2 == pytest.approx(1.0, abs=1e-6)
-    _, r2_noise = be.fit_ridge(x, rng.normal(size=50))
+    _, r2_noise = ridge_least_squares(x, rng.normal(size=50), be.RIDGE)
     assert r2_noise < 0.3
 
 

@@ -77,10 +77,15 @@ def fit_exposure_regression(pairs, ridge=1e-3, fitted_on=''):
         targets.append(target_log_luminance(gt))
     if len(targets) < len(FEATURES):
         raise ValueError(f'fitting an exposure regression needs at least {len(FEATURES)} pairs, got {len(targets)}')
-    x, y = np.asarray(features), np.asarray(targets)
-    weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
-    r2 = 1.0 - float(((x @ weights - y) ** 2).mean() / max(float(y.var()), 1e-12))
+    weights, r2 = ridge_least_squares(features, targets, ridge)
     return ExposureRegression(tuple(float(w) for w in weights), ridge, fitted_on, len(targets), r2)
+
+
+def ridge_least_squares(features, targets, ridge):
+    """``(weights, r2)``: ridge-regularised least squares of ``targets`` (N,) on ``features`` (N, K), float64."""
+    x, y = np.asarray(features, np.float64), np.asarray(targets, np.float64)
+    weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
+    return weights, 1.0 - float(((x @ weights - y) ** 2).mean() / max(float(y.var()), 1e-12))
 
 
 def regressed_exposure_bicubic(lq, scale, regression):
