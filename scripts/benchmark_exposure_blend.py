@@ -18,7 +18,13 @@ scored as it is and after one global linear-light gain (Rec. 709 luminance) to:
   log mean luminance, fitted on the regression's training pairs with the model run on them: a calibration
   learned from training data only, so the one variant fit to ship;
 - ``oracle``: the ground truth's mean luminance (``PSNR_matched`` of the cross-pipeline benchmark), the
-  most one global gain can give.
+  most one global gain can give;
+- ``oracle ±S`` (each ``--oracle-errors`` S): the ground truth's log mean luminance off by exactly S, once too
+  bright (+S) and once too dark (-S), the two scores averaged: how close to the truth a brightness estimate
+  has to be for a given PSNR. S is in natural-log units of linear luminance (0.1 is about 10 %).
+
+Each cell also gets the model's own root-mean-square log-luminance error (``rms_log_err``, same units), to set
+against the ``oracle ±S`` columns.
 
 Per cell and variant: PSNR (RGB, ``scale`` border cropped) and the absolute brightness error (8-bit grey
 levels), means over the images. Writes ``results.json`` and ``results.md`` under ``--out`` (each whole,
@@ -42,6 +48,7 @@ from benchmark_components import write_whole  # noqa: E402
 
 RIDGE = 1e-3  # as baseline (c)'s fit
 METRICS = ('PSNR', 'abs_bright_err')
+OWN = 'as output'
 
 
 def parse_args(argv=None):
@@ -56,6 +63,8 @@ def parse_args(argv=None):
     parser.add_argument('--regression-draws', type=int, default=3, help='darkened copies of each image')
     parser.add_argument('--blends', nargs='+', type=float, default=[0.25, 0.5, 0.75, 1.0], metavar='W',
                         help="weights of the regression's log luminance, each in (0, 1]")
+    parser.add_argument('--oracle-errors', nargs='*', type=float, default=[0.1, 0.2, 0.3, 0.4], metavar='S',
+                        help="log-luminance errors of the perturbed oracles, each > 0 (none: no such column)")
     parser.add_argument('--seed', type=int, default=0, help='degradation seed (test pairs and the fit)')
     parser.add_argument('--out', required=True, help='folder for results.json and results.md')
     parser.add_argument('--work', help='pair cache (default: OUT/work); the cross-pipeline benchmark\'s is reused')
@@ -63,6 +72,9 @@ def parse_args(argv=None):
     bad = [w for w in args.blends if not 0 < w <= 1]
     if bad:
         parser.error(f'--blends: each weight must be in (0, 1], got {bad}')
+    bad = [s for s in args.oracle_errors if not s > 0]
+    if bad:
+        parser.error(f'--oracle-errors: each error must be > 0, got {bad}')
     return args
 
 
@@ -117,26 +129,38 @@ def fit_stack(restore, inputs, targets):
     return weights, r2, own_r2
 
 
-def variants(out, lq, gt, regression, stack_weights, blends):
-    """``{variant: image}`` for one output (see the module docstring)."""
+def variants(out, lq, gt, regression, stack_weights, blends, oracle_errors=()):
+    """``{variant: [image, ...]}`` for one output (see the module docstring).
+
+    Each variant is one image, except ``oracle ±S``: the too-bright and the too-dark one, whose scores are averaged.
+    """
     own, predicted = log_mean_luminance(out), regression.predict(lq)
-    images = {'as output': out}
+    images = {OWN: [out]}
     for weight in blends:
-        images[f'blend {weight:g}'] = regain(out, (1 - weight) * own + weight * predicted)
-    images['stacked'] = regain(out, float(stack_features(lq, out) @ stack_weights))
-    images['oracle'] = bg.brightness_matched(out, gt)
+        images[f'blend {weight:g}'] = [regain(out, (1 - weight) * own + weight * predicted)]
+    images['stacked'] = [regain(out, float(stack_features(lq, out) @ stack_weights))]
+    images['oracle'] = [bg.brightness_matched(out, gt)]
+    truth = log_mean_luminance(gt)
+    for error in oracle_errors:
+        images[f'oracle ±{error:g}'] = [regain(out, truth + error), regain(out, truth - error)]
     return images
 
 
-def score_cell(restore, pair_dir, scale, regression, stack_weights, blends):
-    """``{variant: {metric: mean over the images}}`` for one model on one pair folder."""
-    per_variant = {}
+def score_cell(restore, pair_dir, scale, regression, stack_weights, blends, oracle_errors=()):
+    """``({variant: {metric: mean over the images}}, rms_log_err)`` for one model on one pair folder.
+
+    ``rms_log_err``: root mean square over the images of the output's log mean luminance minus the ground truth's.
+    """
+    per_variant, own_errors = {}, []
     for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
         lq, gt = bg.read_pair(pair_dir, scale, file_name)
-        for name, img in variants(restore(lq), lq, gt, regression, stack_weights, blends).items():
-            scores = bg.full_reference_scores(img, gt, scale, niqe=False)
-            per_variant.setdefault(name, []).append([scores[m] for m in METRICS])
-    return {name: dict(zip(METRICS, np.mean(rows, axis=0).tolist())) for name, rows in per_variant.items()}
+        out = restore(lq)
+        own_errors.append(log_mean_luminance(out) - log_mean_luminance(gt))
+        for name, imgs in variants(out, lq, gt, regression, stack_weights, blends, oracle_errors).items():
+            rows = [[bg.full_reference_scores(img, gt, scale, niqe=False)[m] for m in METRICS] for img in imgs]
+            per_variant.setdefault(name, []).append(np.mean(rows, axis=0))
+    scores = {name: dict(zip(METRICS, np.mean(rows, axis=0).tolist())) for name, rows in per_variant.items()}
+    return scores, float(np.sqrt(np.mean(np.square(own_errors))))
 
 
 def markdown(results):
@@ -146,7 +170,9 @@ def markdown(results):
              '(8-bit grey levels), means over the images. `blend W`: one global gain to the geometric blend of '
              "the model's mean luminance (weight 1 - W) and baseline (c)'s prediction (weight W); `stacked`: to "
              "a ridge regression on baseline (c)'s statistics and the model's own luminance, fitted on the "
-             'training pairs; `oracle`: to the ground truth\'s (`PSNR_matched`).', '',
+             'training pairs; `oracle`: to the ground truth\'s (`PSNR_matched`); `oracle ±S`: to the ground '
+             "truth's log mean luminance plus and minus S (natural log of linear luminance; 0.1 is about 10 %), "
+             'the two averaged. `RMS log error`: the model\'s own brightness error in those units.', '',
              f"Baseline (c)'s regression: fitted on {results['regression']['fitted_on']}, "
              f"R² {results['regression']['r2']:.2f} (log mean luminance)."]
     for model, fit in results['stacked'].items():
@@ -155,12 +181,13 @@ def markdown(results):
     for model in results['stacked']:
         cells = results['scores']
         names = list(next(iter(cells.values()))[model])
-        lines += ['', f'## {model}', '', '| family / test set | ' + ' | '.join(names) + ' |',
-                  '|---' * (len(names) + 1) + '|']
+        lines += ['', f'## {model}', '', '| family / test set | ' + ' | '.join(names) + ' | RMS log error |',
+                  '|---' * (len(names) + 2) + '|']
         for cell, by_model in cells.items():
             row = by_model[model]
             lines.append(f'| {cell} | ' + ' | '.join(f"{row[n]['PSNR']:.2f} ({row[n]['abs_bright_err']:.1f})"
-                                                    for n in names) + ' |')
+                                                    for n in names)
+                         + f" | {results['rms_log_err'][cell][model]:.2f} |")
     return '\n'.join(lines) + '\n'
 
 
@@ -176,7 +203,7 @@ def main(argv=None):
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale,
                'seed': args.seed, 'regression': {'fitted_on': regression.fitted_on, 'r2': regression.r2,
                                                  'samples': regression.samples},
-               'stacked': {}, 'scores': {}, 'device': 'CPU, %d threads' % torch.get_num_threads(),
+               'stacked': {}, 'scores': {}, 'rms_log_err': {}, 'device': 'CPU, %d threads' % torch.get_num_threads(),
                'date': time.strftime('%Y-%m-%d')}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -186,8 +213,10 @@ def main(argv=None):
             results['stacked'][name] = {'weights': weights.tolist(), 'r2': r2, 'own_r2': own_r2}
             for (family, test_set), pair_dir in pairs.items():
                 print(f'{family} / {test_set}: {name}', flush=True)
-                results['scores'].setdefault(f'{family} / {test_set}', {})[name] = score_cell(
-                    enhancer.enhance, pair_dir, args.scale, regression, weights, args.blends)
+                cell = f'{family} / {test_set}'
+                results['scores'].setdefault(cell, {})[name], results['rms_log_err'].setdefault(cell, {})[name] = \
+                    score_cell(enhancer.enhance, pair_dir, args.scale, regression, weights, args.blends,
+                               args.oracle_errors)
     results['seconds'] = time.time() - start
     write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
     write_whole(osp.join(args.out, 'results.md'), markdown(results))

@@ -26,6 +26,23 @@ def test_regain_gives_the_target_mean_luminance_and_keeps_the_chromaticity():
     np.testing.assert_allclose(srgb_to_linear(out), 2 * srgb_to_linear(img), rtol=1e-3, atol=1e-5)
 
 
+def test_perturbed_oracles_are_off_by_exactly_their_error_both_ways():
+    rng = np.random.default_rng(2)
+    out = (rng.random((16, 16, 3)) * 0.2).astype(np.float32)
+    gt = (rng.random((16, 16, 3)) * 0.3).astype(np.float32)  # dim: the gains of e^0.3 clip no pixel
+
+    class Regression:
+        def predict(self, lq):
+            return 0.0
+    images = be.variants(out, out, gt, Regression(), np.zeros(9), blends=(), oracle_errors=(0.1, 0.3))
+    assert list(images) == ['as output', 'stacked', 'oracle', 'oracle ±0.1', 'oracle ±0.3']
+    truth = be.log_mean_luminance(gt)
+    for error in (0.1, 0.3):
+        bright, dark = images[f'oracle ±{error:g}']
+        assert be.log_mean_luminance(bright) == pytest.approx(truth + error, abs=1e-3)
+        assert be.log_mean_luminance(dark) == pytest.approx(truth - error, abs=1e-3)
+
+
 def test_ridge_least_squares_recovers_a_linear_relation():
     from trico_basicsr.baselines.exposure_regression import ridge_least_squares
     rng = np.random.default_rng(1)
@@ -37,9 +54,13 @@ def test_ridge_least_squares_recovers_a_linear_relation():
     assert r2_noise < 0.3
 
 
-def test_blend_weights_outside_zero_to_one_are_refused():
+def test_blend_weights_outside_zero_to_one_and_non_positive_oracle_errors_are_refused():
+    base = ['--test-hr', 'x', '--model', 'a=b', '--regression-hr', 'y', '--out', 'z']
     with pytest.raises(SystemExit):
-        be.parse_args(['--test-hr', 'x', '--model', 'a=b', '--regression-hr', 'y', '--out', 'z', '--blends', '0'])
+        be.parse_args(base + ['--blends', '0'])
+    with pytest.raises(SystemExit):
+        be.parse_args(base + ['--oracle-errors', '0.1', '-0.2'])
+    assert be.parse_args(base + ['--oracle-errors']).oracle_errors == []
 
 
 def test_benchmark_writes_every_variant_of_every_cell(tmp_path):
@@ -48,16 +69,18 @@ def test_benchmark_writes_every_variant_of_every_cell(tmp_path):
     out = tmp_path / 'out'
     run([sys.executable, 'scripts/benchmark_exposure_blend.py', '--test-hr', str(hr), '--families',
          'heldout_banding_jpeg', 'ultra_dark', '--model', f'shipped={checkpoint}', '--regression-hr', str(hr),
-         '--regression-draws', '5', '--blends', '0.5', '1', '--out', str(out)])
+         '--regression-draws', '5', '--blends', '0.5', '1', '--oracle-errors', '0.3', '--out', str(out)])
     results = json.loads((out / 'results.json').read_text())
     assert list(results['scores']) == ['heldout_banding_jpeg / hr', 'ultra_dark / hr']
     assert results['regression']['samples'] == 10
     assert np.isfinite(results['stacked']['shipped']['r2'])
     for cell in results['scores'].values():
         variants = cell['shipped']
-        assert list(variants) == ['as output', 'blend 0.5', 'blend 1', 'stacked', 'oracle']
+        assert list(variants) == ['as output', 'blend 0.5', 'blend 1', 'stacked', 'oracle', 'oracle ±0.3']
         assert variants['oracle']['abs_bright_err'] <= variants['as output']['abs_bright_err'] + 0.5
+        assert variants['oracle ±0.3']['abs_bright_err'] > variants['oracle']['abs_bright_err']
         assert len({round(v['PSNR'], 6) for v in variants.values()}) > 1  # the gains change the images
+    assert all(np.isfinite(errors['shipped']) and errors['shipped'] > 0 for errors in results['rms_log_err'].values())
     assert '## shipped' in (out / 'results.md').read_text()
 
 

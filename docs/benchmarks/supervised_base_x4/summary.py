@@ -32,7 +32,7 @@ SEEDS = (0, 1)
 # (label, variant's method name, its pair's), each with {seed} and {iterations}
 STAGES = (('base run', 'base without the terms, seed {seed}, 4000', 'base, seed {seed}, 4000', (4000,)),
           ('base + fine-tune', 'without the terms from the start, seed {seed}, 4000 + {iterations}',
-           'shipped recipe, seed {seed}, 4000 + {iterations}', (1500,)))
+           'shipped recipe, seed {seed}, 4000 + {iterations}', (1500, 2000, 2500)))
 
 
 def main():
