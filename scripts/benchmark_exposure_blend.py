@@ -17,14 +17,18 @@ scored as it is and after one global linear-light gain (Rec. 709 luminance) to:
 - ``stacked``: what a second ridge regression predicts from the eight statistics *and* the model's own
   log mean luminance, fitted on the regression's training pairs with the model run on them: a calibration
   learned from training data only, so the one variant fit to ship;
+- ``semantic`` (unless ``--semantic-components 0``): what a ridge regression on baseline (c)'s statistics and
+  the first principal components of MobileNetV2's ImageNet features of the input predicts
+  (``trico_basicsr/baselines/semantic_exposure.py``), fitted on the same training pairs: does a prior learned
+  from millions of scenes say how bright this one was meant to be?
 - ``oracle``: the ground truth's mean luminance (``PSNR_matched`` of the cross-pipeline benchmark), the
   most one global gain can give;
 - ``oracle ±S`` (each ``--oracle-errors`` S): the ground truth's log mean luminance off by exactly S, once too
   bright (+S) and once too dark (-S), the two scores averaged: how close to the truth a brightness estimate
   has to be for a given PSNR. S is in natural-log units of linear luminance (0.1 is about 10 %).
 
-Each cell also gets the model's own root-mean-square log-luminance error (``rms_log_err``, same units), to set
-against the ``oracle ±S`` columns.
+Each variant also gets its root-mean-square log-luminance error against the ground truth (``rms_log_err``,
+same units; for ``as output``, the model's own), to set against the ``oracle ±S`` columns.
 
 Per cell and variant: PSNR (RGB, ``scale`` border cropped) and the absolute brightness error (8-bit grey
 levels), means over the images. Writes ``results.json`` and ``results.md`` under ``--out`` (each whole,
@@ -47,7 +51,7 @@ import benchmark_generalisation as bg  # noqa: E402
 from benchmark_components import write_whole  # noqa: E402
 
 RIDGE = 1e-3  # as baseline (c)'s fit
-METRICS = ('PSNR', 'abs_bright_err')
+METRICS = ('PSNR', 'abs_bright_err', 'sq_log_err')  # the last becomes rms_log_err over the images
 OWN = 'as output'
 
 
@@ -65,6 +69,8 @@ def parse_args(argv=None):
                         help="weights of the regression's log luminance, each in (0, 1]")
     parser.add_argument('--oracle-errors', nargs='*', type=float, default=[0.1, 0.2, 0.3, 0.4], metavar='S',
                         help="log-luminance errors of the perturbed oracles, each > 0 (none: no such column)")
+    parser.add_argument('--semantic-components', type=int, default=4, metavar='K',
+                        help='principal components of the ImageNet features in the semantic variant (0: none)')
     parser.add_argument('--seed', type=int, default=0, help='degradation seed (test pairs and the fit)')
     parser.add_argument('--out', required=True, help='folder for results.json and results.md')
     parser.add_argument('--work', help='pair cache (default: OUT/work); the cross-pipeline benchmark\'s is reused')
@@ -75,6 +81,8 @@ def parse_args(argv=None):
     bad = [s for s in args.oracle_errors if not s > 0]
     if bad:
         parser.error(f'--oracle-errors: each error must be > 0, got {bad}')
+    if args.semantic_components < 0:
+        parser.error(f'--semantic-components: must be >= 0, got {args.semantic_components}')
     return args
 
 
@@ -111,6 +119,20 @@ def training_pairs(args):
     return bg.fit_regression(args, kept()), inputs, targets
 
 
+def fit_semantic(inputs, targets, components):
+    """The semantic variant's estimate, fitted on the training inputs: ``(lq -> log luminance, r2)``, or None."""
+    if not components:
+        return None
+    from trico_basicsr.baselines.semantic_exposure import ImageNetFeatures, fit_semantic_exposure, semantic_inputs
+    extractor = ImageNetFeatures()
+    statistics, features = zip(*(semantic_inputs(lq, extractor) for lq in inputs))
+    regression = fit_semantic_exposure(statistics, features, targets, components)
+
+    def predict(lq):
+        return float(regression.predict_from(*semantic_inputs(lq, extractor))[0])
+    return predict, regression.r2
+
+
 def stack_features(lq, out):
     """The stacked regression's inputs: baseline (c)'s eight statistics and the model's log mean luminance."""
     from trico_basicsr.baselines.exposure_regression import exposure_features
@@ -129,7 +151,7 @@ def fit_stack(restore, inputs, targets):
     return weights, r2, own_r2
 
 
-def variants(out, lq, gt, regression, stack_weights, blends, oracle_errors=()):
+def variants(out, lq, gt, regression, stack_weights, blends, oracle_errors=(), semantic=None):
     """``{variant: [image, ...]}`` for one output (see the module docstring).
 
     Each variant is one image, except ``oracle ±S``: the too-bright and the too-dark one, whose scores are averaged.
@@ -139,6 +161,8 @@ def variants(out, lq, gt, regression, stack_weights, blends, oracle_errors=()):
     for weight in blends:
         images[f'blend {weight:g}'] = [regain(out, (1 - weight) * own + weight * predicted)]
     images['stacked'] = [regain(out, float(stack_features(lq, out) @ stack_weights))]
+    if semantic is not None:
+        images['semantic'] = [regain(out, semantic(lq))]
     images['oracle'] = [bg.brightness_matched(out, gt)]
     truth = log_mean_luminance(gt)
     for error in oracle_errors:
@@ -146,21 +170,25 @@ def variants(out, lq, gt, regression, stack_weights, blends, oracle_errors=()):
     return images
 
 
-def score_cell(restore, pair_dir, scale, regression, stack_weights, blends, oracle_errors=()):
-    """``({variant: {metric: mean over the images}}, rms_log_err)`` for one model on one pair folder.
+def image_scores(img, gt, scale):
+    """PSNR, absolute brightness error and squared log-luminance error of one image (see ``METRICS``)."""
+    scores = bg.full_reference_scores(img, gt, scale, niqe=False)
+    return [scores['PSNR'], scores['abs_bright_err'], (log_mean_luminance(img) - log_mean_luminance(gt)) ** 2]
 
-    ``rms_log_err``: root mean square over the images of the output's log mean luminance minus the ground truth's.
-    """
-    per_variant, own_errors = {}, []
+
+def score_cell(restore, pair_dir, scale, regression, stack_weights, blends, oracle_errors=(), semantic=None):
+    """``{variant: {'PSNR', 'abs_bright_err': means over the images, 'rms_log_err'}}`` for one pair folder."""
+    per_variant = {}
     for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
         lq, gt = bg.read_pair(pair_dir, scale, file_name)
-        out = restore(lq)
-        own_errors.append(log_mean_luminance(out) - log_mean_luminance(gt))
-        for name, imgs in variants(out, lq, gt, regression, stack_weights, blends, oracle_errors).items():
-            rows = [[bg.full_reference_scores(img, gt, scale, niqe=False)[m] for m in METRICS] for img in imgs]
-            per_variant.setdefault(name, []).append(np.mean(rows, axis=0))
-    scores = {name: dict(zip(METRICS, np.mean(rows, axis=0).tolist())) for name, rows in per_variant.items()}
-    return scores, float(np.sqrt(np.mean(np.square(own_errors))))
+        images = variants(restore(lq), lq, gt, regression, stack_weights, blends, oracle_errors, semantic)
+        for name, imgs in images.items():
+            per_variant.setdefault(name, []).append(np.mean([image_scores(img, gt, scale) for img in imgs], axis=0))
+    scores = {}
+    for name, rows in per_variant.items():
+        psnr, bright, sq_log = np.mean(rows, axis=0).tolist()
+        scores[name] = {'PSNR': psnr, 'abs_bright_err': bright, 'rms_log_err': float(np.sqrt(sq_log))}
+    return scores
 
 
 def markdown(results):
@@ -172,22 +200,29 @@ def markdown(results):
              "a ridge regression on baseline (c)'s statistics and the model's own luminance, fitted on the "
              'training pairs; `oracle`: to the ground truth\'s (`PSNR_matched`); `oracle ±S`: to the ground '
              "truth's log mean luminance plus and minus S (natural log of linear luminance; 0.1 is about 10 %), "
-             'the two averaged. `RMS log error`: the model\'s own brightness error in those units.', '',
+             'the two averaged; `semantic`: to a ridge regression on baseline (c)\'s statistics and principal '
+             "components of the input's ImageNet features, fitted on the training pairs. The second table of "
+             'each model: the root-mean-square error of each variant\'s log mean luminance, in those units.', '',
              f"Baseline (c)'s regression: fitted on {results['regression']['fitted_on']}, "
              f"R² {results['regression']['r2']:.2f} (log mean luminance)."]
+    if results.get('semantic'):
+        lines.append(f"The semantic regression ({results['semantic']['components']} components): R² "
+                     f"{results['semantic']['r2']:.2f} on the same pairs.")
     for model, fit in results['stacked'].items():
         lines.append(f"- {model}: the model's own log mean luminance (through a fitted line) has R² "
                      f"{fit['own_r2']:.2f} on those pairs, the stacked regression {fit['r2']:.2f}.")
     for model in results['stacked']:
         cells = results['scores']
         names = list(next(iter(cells.values()))[model])
-        lines += ['', f'## {model}', '', '| family / test set | ' + ' | '.join(names) + ' | RMS log error |',
-                  '|---' * (len(names) + 2) + '|']
+        header = ['| family / test set | ' + ' | '.join(names) + ' |', '|---' * (len(names) + 1) + '|']
+        lines += ['', f'## {model}', '', 'PSNR (dB) and mean absolute brightness error (grey levels):', ''] + header
         for cell, by_model in cells.items():
             row = by_model[model]
             lines.append(f'| {cell} | ' + ' | '.join(f"{row[n]['PSNR']:.2f} ({row[n]['abs_bright_err']:.1f})"
-                                                    for n in names)
-                         + f" | {results['rms_log_err'][cell][model]:.2f} |")
+                                                    for n in names) + ' |')
+        lines += ['', 'RMS log-luminance error:', ''] + header
+        for cell, by_model in cells.items():
+            lines.append(f'| {cell} | ' + ' | '.join(f"{by_model[model][n]['rms_log_err']:.2f}" for n in names) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -200,11 +235,14 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     regression, inputs, targets = training_pairs(args)
     pairs = bg.synthesise(args, work)
+    semantic = fit_semantic(inputs, targets, args.semantic_components)
     results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale,
                'seed': args.seed, 'regression': {'fitted_on': regression.fitted_on, 'r2': regression.r2,
                                                  'samples': regression.samples},
-               'stacked': {}, 'scores': {}, 'rms_log_err': {}, 'device': 'CPU, %d threads' % torch.get_num_threads(),
+               'stacked': {}, 'scores': {}, 'device': 'CPU, %d threads' % torch.get_num_threads(),
                'date': time.strftime('%Y-%m-%d')}
+    if semantic is not None:
+        results['semantic'] = {'components': args.semantic_components, 'r2': semantic[1]}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for name, _, enhancer in models:
@@ -213,10 +251,9 @@ def main(argv=None):
             results['stacked'][name] = {'weights': weights.tolist(), 'r2': r2, 'own_r2': own_r2}
             for (family, test_set), pair_dir in pairs.items():
                 print(f'{family} / {test_set}: {name}', flush=True)
-                cell = f'{family} / {test_set}'
-                results['scores'].setdefault(cell, {})[name], results['rms_log_err'].setdefault(cell, {})[name] = \
-                    score_cell(enhancer.enhance, pair_dir, args.scale, regression, weights, args.blends,
-                               args.oracle_errors)
+                results['scores'].setdefault(f'{family} / {test_set}', {})[name] = score_cell(
+                    enhancer.enhance, pair_dir, args.scale, regression, weights, args.blends, args.oracle_errors,
+                    semantic and semantic[0])
     results['seconds'] = time.time() - start
     write_whole(osp.join(args.out, 'results.json'), json.dumps(results, indent=1))
     write_whole(osp.join(args.out, 'results.md'), markdown(results))

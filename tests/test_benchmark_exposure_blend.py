@@ -76,11 +76,14 @@ def test_benchmark_writes_every_variant_of_every_cell(tmp_path):
     assert np.isfinite(results['stacked']['shipped']['r2'])
     for cell in results['scores'].values():
         variants = cell['shipped']
-        assert list(variants) == ['as output', 'blend 0.5', 'blend 1', 'stacked', 'oracle', 'oracle ±0.3']
+        assert list(variants) == ['as output', 'blend 0.5', 'blend 1', 'stacked', 'semantic', 'oracle', 'oracle ±0.3']
         assert variants['oracle']['abs_bright_err'] <= variants['as output']['abs_bright_err'] + 0.5
         assert variants['oracle ±0.3']['abs_bright_err'] > variants['oracle']['abs_bright_err']
+        # the perturbed oracle is off by 0.3 in log luminance (less only where the gain clips highlights)
+        assert variants['oracle ±0.3']['rms_log_err'] == pytest.approx(0.3, abs=0.05)
+        assert variants['oracle']['rms_log_err'] < 0.05 and variants['as output']['rms_log_err'] > 0
         assert len({round(v['PSNR'], 6) for v in variants.values()}) > 1  # the gains change the images
-    assert all(np.isfinite(errors['shipped']) and errors['shipped'] > 0 for errors in results['rms_log_err'].values())
+    assert results['semantic']['components'] == 4 and np.isfinite(results['semantic']['r2'])
     assert '## shipped' in (out / 'results.md').read_text()
 
 
