@@ -28,7 +28,7 @@ def _loss_terms_summary():
 
 _LOSS_TERMS = _loss_terms_summary()
 figures, row = _LOSS_TERMS.figures, _LOSS_TERMS.row
-SEEDS = (0, 1)
+SEEDS = (0, 1, 2)
 # (label, variant's method name, its pair's), each with {seed} and {iterations}
 STAGES = (('base run', 'base without the terms, seed {seed}, 4000', 'base, seed {seed}, 4000', (4000,)),
           ('base + fine-tune', 'without the terms from the start, seed {seed}, 4000 + {iterations}',
