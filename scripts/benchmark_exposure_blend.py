@@ -98,12 +98,8 @@ def regain(img, target_log_luminance):
     The inverse of :func:`log_mean_luminance` (its floor included). Clipping at 1 can leave the result below
     the target where the gain pushes highlights over.
     """
-    from trico_basicsr.baselines.exposure_regression import _FLOOR, LUMINANCE
-    from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
-    linear = srgb_to_linear(img)
-    target = max(float(np.exp(target_log_luminance)) - _FLOOR, 0.0)
-    gain = target / max(float((linear @ LUMINANCE).mean()), 1e-6)
-    return linear_to_srgb(np.clip(linear * gain, 0.0, 1.0)).astype(np.float32)
+    from trico_basicsr.baselines.exposure_regression import _FLOOR, gain_to_mean_luminance
+    return gain_to_mean_luminance(img, max(float(np.exp(target_log_luminance)) - _FLOOR, 0.0))
 
 
 def training_pairs(args):

@@ -88,9 +88,16 @@ def ridge_least_squares(features, targets, ridge):
     return weights, 1.0 - float(((x @ weights - y) ** 2).mean() / max(float(y.var()), 1e-12))
 
 
+def gain_to_mean_luminance(img, mean_luminance):
+    """``img`` after one linear-light gain to the given mean linear luminance, clipped at 1 (float32 sRGB HWC).
+
+    Clipping can leave the result below ``mean_luminance`` where the gain pushes highlights over.
+    """
+    lin = srgb_to_linear(img)
+    gain = mean_luminance / max(float((lin @ LUMINANCE).mean()), 1e-6)
+    return linear_to_srgb(np.clip(lin * gain, 0.0, 1.0)).astype(np.float32)
+
+
 def regressed_exposure_bicubic(lq, scale, regression):
     """Baseline (c): bicubic upscaling, then one linear-light gain to the predicted mean luminance."""
-    up = bicubic_upscale(lq, scale)
-    lin = srgb_to_linear(up)
-    gain = np.exp(regression.predict(lq)) / max(float((lin @ LUMINANCE).mean()), 1e-6)
-    return linear_to_srgb(np.clip(lin * gain, 0.0, 1.0)).astype(np.float32)
+    return gain_to_mean_luminance(bicubic_upscale(lq, scale), float(np.exp(regression.predict(lq))))

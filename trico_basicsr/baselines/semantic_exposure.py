@@ -14,9 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
-
-from .exposure_regression import LUMINANCE, exposure_features, ridge_least_squares
+from .exposure_regression import exposure_features, gain_to_mean_luminance, ridge_least_squares
 
 MID_GREY = 0.18  # linear luminance the features' input is brought to: a photographer's mid grey
 SHORT_SIDE = 224  # pixels: the resolution MobileNetV2 was trained at
@@ -24,9 +22,7 @@ SHORT_SIDE = 224  # pixels: the resolution MobileNetV2 was trained at
 
 def auto_exposed(lq, mean_luminance=MID_GREY):
     """``lq`` after one linear-light gain to the given mean luminance (clipped at 1), sRGB float32 HWC."""
-    linear = srgb_to_linear(lq)
-    gain = mean_luminance / max(float((linear @ LUMINANCE).mean()), 1e-5)
-    return linear_to_srgb(np.clip(linear * gain, 0.0, 1.0)).astype(np.float32)
+    return gain_to_mean_luminance(lq, mean_luminance)
 
 
 class ImageNetFeatures:
