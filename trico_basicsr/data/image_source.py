@@ -2,6 +2,7 @@
 
 ``dataroot`` forms:
     ``path/to/folder``                 every image file in the folder (sorted, not recursive);
+    ``[folder_a, folder_b, ...]``      every image of each folder, in that order (keys must stay unique);
     ``path/to/folder`` + meta_info     the files the meta-info file lists (first token of each line);
     ``path/to/db.lmdb`` + lmdb backend the keys of the LMDB's ``meta_info.txt`` (BasicSR layout);
     ``skimage:astronaut,coffee``       images bundled with scikit-image (no download, no files).
@@ -43,7 +44,8 @@ class ImageSource:
     """An ordered list of named images, each loaded as float32 RGB HWC in [0, 1].
 
     Args:
-        dataroot (str): Folder, LMDB folder, or ``skimage:name1,name2`` (see the module docstring).
+        dataroot (str | list[str]): Folder, list of folders, LMDB folder, or ``skimage:name1,name2`` (see the
+            module docstring).
         io_backend (str): ``'disk'`` or ``'lmdb'``. Default: ``'disk'``.
         meta_info_file (str | None): For the disk backend, a file listing the images to use.
         where (str): Option name for error messages. Default: ``'dataroot_gt'``.
@@ -56,6 +58,13 @@ class ImageSource:
             listed = str(dataroot)[len(SKIMAGE_PREFIX):]
             self.names = [name.strip() for name in listed.split(',') if name.strip()] or list(SKIMAGE_PHOTOS)
             self.kind = 'skimage'
+        elif isinstance(dataroot, (list, tuple)):
+            if io_backend != 'disk' or meta_info_file:
+                raise ValueError(f'{where}: a list of folders needs the disk backend and no meta_info_file')
+            if not dataroot:
+                raise ValueError(f'{where}: the list of folders is empty')
+            self.names = [osp.join(folder, name) for folder in dataroot for name in self._list_folder(folder, None)]
+            self.kind = 'folders'
         elif io_backend == 'lmdb':
             if not osp.isdir(dataroot):
                 raise FileNotFoundError(f'{where}: LMDB folder {dataroot} does not exist')
@@ -101,13 +110,15 @@ class ImageSource:
             return SKIMAGE_PREFIX + self.names[index]
         if self.kind == 'lmdb':
             return f'{self.dataroot}:{self.names[index]}'
+        if self.kind == 'folders':
+            return self.names[index]
         return osp.join(self.dataroot, self.names[index])
 
     def load(self, index):
         """Image ``index`` as float32 RGB HWC in [0, 1]."""
         if self.kind == 'skimage':
             return _skimage_photo(self.names[index])
-        if self.kind == 'disk':
+        if self.kind in ('disk', 'folders'):
             return read_image(self.path(index))
         if self._client is None:  # opened lazily: an LMDB environment cannot cross process boundaries
             self._client = FileClient('lmdb', db_paths=[self.dataroot], client_keys=['default'])
