@@ -1,7 +1,7 @@
 """Average the weights of several checkpoints of one network (a "model soup").
 
-    python scripts/average_checkpoints.py --model weights/trico_demo_x4.pth \
-        --model weights/trico_demo_night_x4.pth --out soup.pth [--weights 0.7 0.3]
+    python scripts/average_checkpoints.py --model weights/trico_light_x4.pth \
+        --model weights/trico_light_night_x4.pth --out soup.pth [--weights 0.7 0.3]
 
 Fine-tunes of one pretrained network usually stay in one basin of the loss, so the mean of their
 weights is a network of its own, often better on data none of them was tuned for than each of them
@@ -71,17 +71,19 @@ def main(argv=None):
                         help="average checkpoints whose network options differ (keys and shapes must still "
                              "match); the output takes the first input's options")
     args = parser.parse_args(argv)
-    import torch
 
     from trico_basicsr.utils.atomic import atomic_torch_save
-    from trico_basicsr.utils.inference import checkpoint_state_dict
+    from trico_basicsr.utils.inference import checkpoint_state_dict, load_weights_only
     if any(osp.abspath(args.out) == osp.abspath(m) for m in args.model):
         parser.error('--out must differ from every --model (an input is never overwritten)')
     checkpoints = []
     for path in args.model:
         if not osp.isfile(path):
             parser.error(f'--model {path}: no such file')
-        checkpoints.append(torch.load(path, map_location='cpu', weights_only=False))
+        try:
+            checkpoints.append(load_weights_only(path))
+        except ValueError as err:
+            raise SystemExit(f'error: {err}')
     network_g = checkpoints[0].get('network_g')
     for path, checkpoint in zip(args.model[1:], checkpoints[1:]):
         if checkpoint.get('network_g') != network_g and not args.allow_different_options:

@@ -3,15 +3,19 @@
     python scripts/enhance.py -i dark_photos/ -o out/ --scale 4
     python scripts/enhance.py -i photo.png -o out/ --model experiments/<name>/models/net_g_latest.pth --tile 128
 
-Inputs: a file or a folder (not recursive). Outputs: ``OUTDIR/<input name><suffix>.png``, exactly
-``scale`` times the input size; inputs that share a name (``a.jpg``, ``a.png``) keep their extension in
-the output name (``a_jpg.png``, ``a_png.png``) so neither overwrites the other. Without ``--model`` the
-shipped weights ``weights/trico_demo_x<scale>.pth`` are used.
+Inputs: a file or a folder (not recursive), upright as a viewer shows them (the EXIF orientation of
+phone photos is applied). Outputs: ``OUTDIR/<input name><suffix>.png``, exactly ``scale`` times the input
+size, in the input's layout: a 16-bit input gives a 16-bit PNG, an alpha channel is upscaled and
+re-attached, a greyscale input gives a greyscale PNG unless ``--color``. Names are unique even where the
+file system ignores case: inputs that share a stem keep their extension (``a_jpg.png``, ``a_png.png``) and
+a name still taken gets ``_2``, ``_3``... Without ``--model`` the shipped weights
+``weights/trico_light_x<scale>.pth`` are used.
 
-Inputs are never overwritten: an output folder that is, or is inside, the input folder is refused unless
-``--suffix`` is given, and no output may have an input's path. A file that cannot be read, written or
-enhanced (out of memory: try ``--tile``) is reported by name and skipped; the exit status is then 1. A
-checkpoint that cannot be loaded or an unusable output folder stops the run with exit status 2.
+Inputs are never overwritten: an output folder that is, or is inside, the input's folder is refused
+unless ``--suffix`` is given, and no output may have an input's path. A file that cannot be read, written
+or enhanced (out of memory: try a smaller ``--tile``; NaN output from a diverged checkpoint) is reported
+by name and skipped, nothing is written for it, and the exit status is then 1. A checkpoint that cannot be
+loaded (or holds NaN weights) or an unusable output folder stops the run with exit status 2.
 """
 import argparse
 import os
@@ -27,7 +31,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('-i', '--input', required=True, help='image file or folder of images')
     parser.add_argument('-o', '--output', required=True, help='output folder (created if needed)')
-    parser.add_argument('--model', help='checkpoint; default: weights/trico_demo_x<scale>.pth')
+    parser.add_argument('--model', help='checkpoint; default: weights/trico_light_x<scale>.pth')
     parser.add_argument('--scale', type=int, choices=(2, 4), help="the model's scale; default: the checkpoint's")
     parser.add_argument('--tile', type=int, default=0, help='tile size in input pixels (0: whole image). Default: 0')
     parser.add_argument('--tile-pad', type=int, default=48, help='context around tiles, input pixels. Default: 48')
@@ -36,6 +40,7 @@ def parse_args(argv=None):
                         help='average over the 8 flips and transposes of each input (8x slower; see README)')
     parser.add_argument('--device', default=None, help="'cuda' or 'cpu'; default: CUDA when available")
     parser.add_argument('--suffix', default='', help="appended to output names (e.g. '_x4'); allows -o inside -i")
+    parser.add_argument('--color', action='store_true', help='write greyscale inputs as RGB (default: greyscale out)')
     return parser.parse_args(argv)
 
 
@@ -58,47 +63,58 @@ def list_inputs(path):
 
 
 def output_paths(files, output, suffix=''):
-    """``{input: output path}``; inputs sharing a stem keep their extension in the name (a_jpg.png, a_png.png).
+    """``{input: output path}``, one distinct name per input even on a case-insensitive file system.
+
+    Inputs whose stems match ignoring case keep their extension in the name (``a_jpg.png``, ``a_png.png``);
+    a name already taken (``a_png.png`` beside ``a.png`` and ``a.jpg``) gets ``_2``, ``_3``...
 
     Raises:
         UsageError: An output would be an input (so writing it would destroy the input).
     """
     stems = {}
     for path in files:
-        stems.setdefault(osp.splitext(osp.basename(path))[0], []).append(path)
-    outputs = {}
-    for stem, paths in stems.items():
-        for path in paths:
-            name = stem if len(paths) == 1 else f"{stem}_{osp.splitext(path)[1].lstrip('.').lower()}"
-            outputs[path] = osp.join(output, f'{name}{suffix}.png')
-    inputs = {osp.realpath(p) for p in files}
-    clashes = sorted(p for p, out in outputs.items() if osp.realpath(out) in inputs)
+        stems.setdefault(osp.splitext(osp.basename(path))[0].lower(), []).append(path)
+    taken, outputs = set(), {}
+    for path in files:
+        stem, extension = osp.splitext(osp.basename(path))
+        name = stem if len(stems[stem.lower()]) == 1 else f"{stem}_{extension.lstrip('.').lower()}"
+        unique, number = name, 2
+        while f'{unique}{suffix}'.lower() in taken:
+            unique, number = f'{name}_{number}', number + 1
+        taken.add(f'{unique}{suffix}'.lower())
+        outputs[path] = osp.join(output, f'{unique}{suffix}.png')
+    inputs = {osp.normcase(osp.realpath(p)) for p in files}
+    clashes = sorted(p for p, out in outputs.items() if osp.normcase(osp.realpath(out)) in inputs)
     if clashes:
         raise UsageError(f'writing the output of {clashes[0]} would overwrite an input: choose another -o or --suffix')
     return outputs
 
 
 def check_output_folder(input_path, output, suffix):
-    """Refuse an output folder that is, or is inside, the input folder (unless a suffix keeps names apart)."""
-    if suffix or not osp.isdir(input_path):
+    """Refuse an output folder that is, or is inside, the input's folder (unless a suffix keeps names apart).
+
+    For a single file the input's folder is the one holding it: ``-i d/a.jpg -o d`` would otherwise write
+    ``d/a.png`` over an unrelated photo.
+    """
+    if suffix:
         return
-    source, target = osp.realpath(input_path), osp.realpath(output)
+    folder = input_path if osp.isdir(input_path) else osp.dirname(osp.abspath(input_path))
+    source, target = osp.realpath(folder), osp.realpath(output)
     if target == source or target.startswith(source + os.sep):
-        raise UsageError(f'output folder {output} is inside the input folder {input_path}: outputs could overwrite or '
-                         'be mixed with inputs. Choose another -o, or give --suffix (e.g. --suffix _x4).')
+        raise UsageError(f'output folder {output} is inside the input folder {folder}: outputs could overwrite or '
+                         'be mixed with the files there. Choose another -o, or give --suffix (e.g. --suffix _x4).')
 
 
 def default_model(scale):
-    path = osp.join(ROOT, 'weights', f'trico_demo_x{scale or 4}.pth')
+    path = osp.join(ROOT, 'weights', f'trico_light_x{scale or 4}.pth')
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} not found: pass --model, or see weights/README.md for the demo weights')
+        raise FileNotFoundError(f'{path} not found: pass --model, or see weights/README.md for the shipped weights')
     return path
 
 
 def main(argv=None):
     args = parse_args(argv)
     import trico_basicsr  # noqa: F401  (registers the archs; applies the BasicSR compat fixes)
-    from trico_basicsr.data.image_io import read_image, write_png
 
     try:
         files = list_inputs(args.input)
@@ -115,13 +131,12 @@ def main(argv=None):
     failures = []
     for path in tqdm(files, desc=f'x{enhancer.scale}', unit='image'):
         try:
-            write_png(outputs[path], enhancer.enhance(read_image(path)))
-        except (ValueError, OSError) as error:  # unreadable input, unwritable output (PermissionError, full disk)
+            enhance_file(enhancer, path, outputs[path], keep_grey=not args.color)
+        except (ValueError, OSError) as error:  # unreadable input, NaN output, unwritable output (full disk)
             failures.append(f'{path}: {error}' if path not in str(error) else str(error))
         except (MemoryError, RuntimeError) as error:  # torch.cuda.OutOfMemoryError is a RuntimeError
-            hint = ' (out of memory: try --tile 256)' if 'memory' in str(error).lower() or \
-                isinstance(error, MemoryError) else ''
-            failures.append(f'{path}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ""}{hint}')
+            failures.append(f'{path}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ""}'
+                            f'{memory_hint(error, args.tile)}')
         else:
             continue
         tqdm.write(f'skipped {failures[-1]}')
@@ -129,6 +144,31 @@ def main(argv=None):
     if failures:
         print('failed:\n  ' + '\n  '.join(failures), file=sys.stderr)
         sys.exit(1)
+
+
+def enhance_file(enhancer, path, output, keep_grey=True):
+    """Enhance one file into ``output`` in the input's layout (bit depth, alpha, grey); written atomically."""
+    import cv2
+
+    from trico_basicsr.data.image_io import encode_png_layout, read_image_layout, write_bytes_atomic
+    rgb, layout = read_image_layout(path)
+    result = enhancer.enhance(rgb, bit_depth=layout.bit_depth)
+    if layout.alpha is not None:  # alpha is a mask, not a photo: plain bicubic, as image editors resize it
+        height, width = result.shape[:2]
+        layout.alpha = cv2.resize(layout.alpha, (width, height), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    layout.grey = layout.grey and keep_grey
+    write_bytes_atomic(output, encode_png_layout(result, layout))
+
+
+def memory_hint(error, tile):
+    """A hint for an out-of-memory error: tiles, or tiles half the size of those given."""
+    if not (isinstance(error, MemoryError) or 'memory' in str(error).lower()):
+        return ''
+    if tile and tile > 32:
+        return f' (out of memory: try --tile {max(32, tile // 2)})'
+    if not tile:
+        return ' (out of memory: try --tile 256)'
+    return ' (out of memory even with small tiles: try --device cpu)'
 
 
 def load_enhancer(model_path, args):

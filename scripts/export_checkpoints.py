@@ -54,11 +54,10 @@ def saved_iterations(models_dir):
 
 
 def export(checkpoint, out_file):
-    import torch
 
     from trico_basicsr.utils.atomic import atomic_torch_save
-    from trico_basicsr.utils.inference import checkpoint_state_dict
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    from trico_basicsr.utils.inference import checkpoint_state_dict, load_weights_only
+    state = load_weights_only(checkpoint)
     atomic_torch_save({'params_ema': checkpoint_state_dict(state, checkpoint), 'network_g': state['network_g'],
                        'scale': state['scale']}, out_file)
 
@@ -84,7 +83,10 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     exports = [(it, 'best' if rank == 0 else f'best{rank + 1}') for rank, it in enumerate(ranked)]
     for iteration, kind in exports + [(saved[-1], 'last')]:
-        export(osp.join(models, f'net_g_{iteration}.pth'), osp.join(args.out, f'{name}_{iteration}_{kind}.pth'))
+        try:
+            export(osp.join(models, f'net_g_{iteration}.pth'), osp.join(args.out, f'{name}_{iteration}_{kind}.pth'))
+        except ValueError as err:
+            raise SystemExit(f'error: {err}')
     best = ranked[0] if ranked else None
     with open(osp.join(args.out, f'{name}_validation.json'), 'w') as f:
         json.dump({'psnr': scores, 'psnr_by_set': by_set, 'saved': saved, 'best': best, 'ranked': ranked,

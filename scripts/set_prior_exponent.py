@@ -1,6 +1,6 @@
 """Set the illumination prior's exponent of a TriCoNet checkpoint, keeping its gain at a reference level.
 
-    python scripts/set_prior_exponent.py --model weights/trico_demo_x4.pth --exponent 0.35 --out start.pth
+    python scripts/set_prior_exponent.py --model weights/trico_light_x4.pth --exponent 0.35 --out start.pth
 
 IllumNet's illumination is ``exp(a * log(prior) + r(x) + g)`` (``trico_basicsr/archs/illum_arch.py``),
 with ``prior`` the box-averaged channel maximum of the input, in [0, 1]. The output is then about
@@ -45,12 +45,15 @@ def main(argv=None):
                         help='prior level, in [0, 1], whose gain is kept (default 0.1)')
     parser.add_argument('--out', required=True)
     args = parser.parse_args(argv)
-    import torch
 
     from trico_basicsr.utils.atomic import atomic_torch_save
+    from trico_basicsr.utils.inference import load_weights_only
     if osp.abspath(args.out) == osp.abspath(args.model):
         parser.error('--out must differ from --model (the input is never overwritten)')
-    state = torch.load(args.model, map_location='cpu', weights_only=False)
+    try:
+        state = load_weights_only(args.model)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}')
     keys = [k for k in ('params', 'params_ema') if k in state]
     if not keys:
         raise SystemExit(f'error: {args.model}: no params or params_ema')

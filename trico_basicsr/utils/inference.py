@@ -10,6 +10,25 @@ from basicsr.archs import build_network
 from trico_basicsr.archs.arch_util import arch_arguments
 
 
+class NonFiniteOutput(ValueError):
+    """The net produced NaN or Inf (a diverged or damaged checkpoint); nothing is written."""
+
+
+def load_weights_only(path):
+    """``torch.load`` of a checkpoint that may come from a stranger: tensors and plain containers only.
+
+    A pickle that would build other objects (and could run code while doing so) is refused with a
+    ``ValueError`` naming the file; nothing of it runs.
+    """
+    import pickle
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as error:
+        first = (str(error).splitlines() or [''])[0][:200]
+        raise ValueError(f'{path} is refused: it holds objects other than tensors and plain containers, which '
+                         f'could run code when loaded ({first})') from error
+
+
 def checkpoint_state_dict(checkpoint, path):
     """The weights inference uses from a loaded BasicSR checkpoint: ``params_ema`` if it has one, else ``params``.
 
@@ -31,11 +50,16 @@ def load_checkpoint_network(path, network_opt=None, device='cpu'):
     Returns:
         tuple[nn.Module, int]: The net in eval mode on ``device`` and its scale.
     """
-    checkpoint = torch.load(path, map_location='cpu')
+    checkpoint = load_weights_only(path)
     network_opt = deepcopy(network_opt or checkpoint.get('network_g'))
     if network_opt is None:
         raise KeyError(f'{path} has no network options (not written by TriLevelModel): pass them explicitly')
     state = checkpoint_state_dict(checkpoint, path)
+    broken = [name for name, value in state.items() if torch.is_tensor(value) and value.is_floating_point()
+              and not torch.isfinite(value).all()]
+    if broken:
+        raise ValueError(f'{path}: {len(broken)} weight tensors hold NaN or Inf (e.g. {broken[0]}); the run that '
+                         'saved it diverged: use an earlier checkpoint')
     if any('semantic.' in name for name in state) and 'semantic_weights' in arch_arguments(network_opt['type']):
         network_opt['semantic_weights'] = None  # the checkpoint has them
     net = build_network(network_opt)
@@ -64,7 +88,7 @@ class TriCoEnhancer:
     """Brighten and super-resolve images with a trained net, whole or in overlapping tiles.
 
     Args:
-        model_path (str): Checkpoint (``weights/trico_demo_x4.pth`` or ``experiments/.../net_g_*.pth``).
+        model_path (str): Checkpoint (``weights/trico_light_x4.pth`` or ``experiments/.../net_g_*.pth``).
         tile (int): Tile size in input pixels; 0 processes the whole image at once. Default: 0.
         tile_pad (int): Context added around each tile, in input pixels; the padded border is
             discarded after inference, so seams vanish once it exceeds the net's receptive field. Padded
@@ -85,6 +109,7 @@ class TriCoEnhancer:
     def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None,
                  channels_last=True, self_ensemble=False):
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+        self.model_path = model_path
         self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = self.net.to(memory_format=self.memory_format)
@@ -100,8 +125,11 @@ class TriCoEnhancer:
     @torch.no_grad()
     def _run(self, x, **extra):
         x = x.to(self.device, memory_format=self.memory_format)
-        out = self.net(x.half() if self.half else x, **extra)
-        return out.float().clamp(0, 1)
+        out = self.net(x.half() if self.half else x, **extra).float()
+        if not torch.isfinite(out).all():  # clamp would turn NaN into a plausible-looking black image
+            raise NonFiniteOutput(f'the net gave NaN or Inf for this image (checkpoint {self.model_path}); '
+                                  'its weights or this input make it diverge')
+        return out.clamp(0, 1)
 
     @torch.no_grad()
     def _whole_image_inputs(self, x):
@@ -122,13 +150,13 @@ class TriCoEnhancer:
 
     def _enhance_once(self, x):
         if self.tile <= 0 or (x.shape[2] <= self.tile and x.shape[3] <= self.tile):
-                return self._run(x).cpu().contiguous()
-        return self._tiled(x)
+            return self._run(x).cpu().contiguous()
+        return self._tiled(x, torch.zeros(1, 3, x.shape[2] * self.scale, x.shape[3] * self.scale), lambda t: t)
 
-    def _tiled(self, x):
+    def _tiles(self, x):
+        """Yield ``(rows, columns, result)`` for each tile: the output slices and the tile's output there."""
         _, _, h, w = x.shape
         s, tile, pad = self.scale, self.tile, self.tile_pad
-        out = torch.zeros(1, 3, h * s, w * s)
         extra = self._whole_image_inputs(x)
         for ty in range(math.ceil(h / tile)):
             for tx in range(math.ceil(w / tile)):
@@ -137,14 +165,40 @@ class TriCoEnhancer:
                 py0, px0 = self._aligned(max(y0 - pad, 0)), self._aligned(max(x0 - pad, 0))
                 py1, px1 = min(y1 + pad, h), min(x1 + pad, w)
                 result = self._run(x[:, :, py0:py1, px0:px1], **extra).cpu()
-                out[:, :, y0 * s:y1 * s, x0 * s:x1 * s] = \
-                    result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
+                yield (slice(y0 * s, y1 * s), slice(x0 * s, x1 * s),
+                       result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s])
+
+    def _tiled(self, x, out, convert):
+        """Fill ``out`` (NCHW tensor, or HWC array when ``convert`` maps a tile's NCHW result to HWC) tile by tile."""
+        for rows, columns, result in self._tiles(x):
+            if out.ndim == 4:
+                out[:, :, rows, columns] = result
+            else:
+                out[rows, columns] = convert(result)
         return out
 
     def _aligned(self, start):
         return start - start % self.alignment
 
-    def enhance(self, img):
-        """float32 RGB HWC in [0, 1] -> float32 RGB HWC in [0, 1], ``scale`` times larger."""
+    def enhance(self, img, bit_depth=None):
+        """float32 RGB HWC in [0, 1] -> RGB HWC, ``scale`` times larger.
+
+        Args:
+            img (ndarray): float32 RGB HWC in [0, 1].
+            bit_depth (int | None): None returns float32 in [0, 1]; 8 or 16 returns uint8 / uint16. With
+                tiles (and no self-ensemble) the quantised output is filled tile by tile, so the peak
+                memory is the output image plus one tile's float result, not a float copy of the output.
+        """
         x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[None]
-        return self.enhance_tensor(x)[0].permute(1, 2, 0).numpy()
+        if bit_depth is None:
+            return self.enhance_tensor(x)[0].permute(1, 2, 0).numpy()
+        from trico_basicsr.data.image_io import quantise
+
+        def to_hwc(result):
+            return quantise(result[0].permute(1, 2, 0).numpy(), bit_depth)
+
+        tiled = self.tile > 0 and (x.shape[2] > self.tile or x.shape[3] > self.tile) and not self.self_ensemble
+        if not tiled:
+            return to_hwc(self.enhance_tensor(x))
+        dtype = np.uint16 if bit_depth == 16 else np.uint8
+        return self._tiled(x, np.zeros((x.shape[2] * self.scale, x.shape[3] * self.scale, 3), dtype), to_hwc)
