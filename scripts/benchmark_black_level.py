@@ -2,7 +2,7 @@
 
     python scripts/benchmark_black_level.py --hr datasets/BSD100 datasets/Set14 --images 40 \
         --presets camera_linear ultra_dark heldout_aces_lanczos --scale 4 \
-        --model "shipped=weights/trico_demo_x4.pth" --out docs/benchmarks/black_level_x4
+        --model "shipped=weights/trico_light_x4.pth" --out docs/benchmarks/black_level_x4
 
 Every image (the first ``--images`` of each ``--hr`` folder, in key order) is darkened with each
 ``--presets`` entry as ``make_coupled_pairs`` does (same seed, same per-image draws). A TriCoNet checkpoint

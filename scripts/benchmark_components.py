@@ -1,7 +1,7 @@
 """Which component of a degradation family costs a model its lead? Switch each off in turn and re-score.
 
     python scripts/benchmark_components.py --family heldout_banding_jpeg --test-hr datasets/Set14 datasets/Set5 \
-        --scale 4 --without jpeg row_noise sensor_noise --model shipped=weights/trico_demo_x4.pth \
+        --scale 4 --without jpeg row_noise sensor_noise --model shipped=weights/trico_light_x4.pth \
         --out docs/benchmarks/components_x4
 
 Each test set is darkened with the family as ``benchmark_generalisation.py`` does (same seed, same

@@ -1,7 +1,7 @@
 """Would a second, global exposure estimate help a model? Re-gain its outputs towards a regression's brightness.
 
     python scripts/benchmark_exposure_blend.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
-        --model shipped=weights/trico_demo_x4.pth --regression-hr datasets/BSD100 \
+        --model shipped=weights/trico_light_x4.pth --regression-hr datasets/BSD100 \
         --out docs/benchmarks/exposure_blend_x4 --work work/generalisation_x4
 
 A model sets its output's brightness itself. Baseline (c) of the cross-pipeline benchmark predicts the

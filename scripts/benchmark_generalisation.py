@@ -1,7 +1,7 @@
 """Cross-pipeline benchmark: do trained models hold up on darkening they were never trained on?
 
     python scripts/benchmark_generalisation.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
-        --model shipped=weights/trico_demo_x4.pth --model cascade=PATH \
+        --model shipped=weights/trico_light_x4.pth --model cascade=PATH \
         --real ../shared/datasets/lowlight_real/SCI --out docs/benchmarks/generalisation_x4
 
 For each degradation family (default: the two held-out families, the ``linear_area`` pipeline a user

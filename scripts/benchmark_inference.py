@@ -49,7 +49,7 @@ def main(argv=None):
                                                          'options/trico_demo_bsd100_x2.yml', 'options/trico_x4.yml',
                                                          'options/trico_x2.yml'])
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'))
+    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_light_x4.pth'))
     parser.add_argument('--image', help='a real dark photo for the tiling check')
     parser.add_argument('--tile', type=int, default=128)
     parser.add_argument('--tile-pad', type=int, default=48)

@@ -191,7 +191,7 @@ def main(argv=None):
                         help='whose network_g is timed (default: the full-size TriCo x4)')
     parser.add_argument('--loader-options', default=osp.join(ROOT, 'options', 'trico_demo_bsd100_x4.yml'),
                         help='whose training dataset is timed per worker')
-    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_demo_x4.pth'),
+    parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_light_x4.pth'),
                         help='trained checkpoint whose outputs compare AMP with float32')
     parser.add_argument('--gt-size', type=int, default=96, help='HR patch size (trico_x4.yml trains at 192)')
     parser.add_argument('--batches', type=int, nargs='+', default=[2, 8])

@@ -25,14 +25,23 @@ from basicsr.utils.lmdb_util import LmdbMaker
 # isort: on
 from tqdm import tqdm
 
+from trico_basicsr.data.image_io import read_raw
 from trico_basicsr.data.image_source import ImageSource
 
 
 def _read(path):
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise ValueError(f'{path}: not a readable image (corrupt file or unsupported format)')
-    return img
+    """The stored pixels, upright (EXIF orientation applied), bit depth and channels kept."""
+    return read_raw(path)
+
+
+def check_keys_readable_by_basicsr(folder, names, keys):
+    """Refuse keys holding a dot: BasicSR reads ``meta_info.txt`` names up to their first dot, so
+    ``photo.v2.png`` stored as key ``photo.v2`` would be looked up as ``photo`` and be missing."""
+    dotted = [name for name, key in zip(names, keys) if '.' in key]
+    if dotted:
+        raise ValueError(f'{osp.join(folder, dotted[0])}: file names may hold no dot before the extension '
+                         f'(BasicSR would read its key as {dotted[0].split(".")[0]!r}); {len(dotted)} such file(s): '
+                         'rename them')
 
 
 def _pid_alive(pid):
@@ -77,6 +86,7 @@ def write_partial_lmdb(folder, lmdb_path, compress_level=1, progress=True):
         raise FileExistsError(f'{lmdb_path} already exists')
     source = ImageSource(folder, where='--folder')  # lists the images; two files sharing a key are an error
     names, keys = source.names, [source.key(i) for i in range(len(source))]
+    check_keys_readable_by_basicsr(folder, names, keys)
     # Raw pixel bytes bound the PNG sizes; the margin covers LMDB's page overhead.
     raw = 0
     for name in names:

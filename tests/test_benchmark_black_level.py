@@ -40,11 +40,11 @@ def test_bad_arguments_get_clear_errors(tmp_path):
     empty.mkdir()
     with pytest.raises(SystemExit, match=f'--hr {empty}: no images found'):  # this script's option, named
         bl.main(['--hr', str(empty), '--presets', 'ultra_dark', '--model',
-                 f"shipped={osp.join(ROOT, 'weights', 'trico_demo_x4.pth')}", '--out', str(tmp_path / 'out')])
+                 f"shipped={osp.join(ROOT, 'weights', 'trico_light_x4.pth')}", '--out', str(tmp_path / 'out')])
     folder = write_photos(tmp_path / 'hr', names=('coffee',))
     with pytest.raises(SystemExit, match="--presets 'nope'"):
         bl.main(['--hr', str(folder), '--presets', 'nope', '--model',
-                 f"shipped={osp.join(ROOT, 'weights', 'trico_demo_x4.pth')}", '--out', str(tmp_path / 'out')])
+                 f"shipped={osp.join(ROOT, 'weights', 'trico_light_x4.pth')}", '--out', str(tmp_path / 'out')])
 
 
 def test_pairs_give_the_middle_levels_target_from_the_same_draw(tmp_path):
@@ -60,7 +60,7 @@ def test_pairs_give_the_middle_levels_target_from_the_same_draw(tmp_path):
 def test_benchmark_scores_lit_and_sr_for_every_cell(tmp_path):
     hr = write_photos(tmp_path / 'hr')
     out = tmp_path / 'out'
-    checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+    checkpoint = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
     run([sys.executable, 'scripts/benchmark_black_level.py', '--hr', str(hr), '--images', '2', '--presets',
          'camera_linear', 'heldout_aces_lanczos', '--model', f'shipped={checkpoint}', '--out', str(out)])
     results = json.loads((out / 'results.json').read_text())

@@ -55,7 +55,7 @@ def test_tone_matching_undoes_a_global_curve_and_never_scores_below_brightness_m
 
 
 def test_benchmark_writes_one_row_per_variant(tmp_path, hr_folder):
-    checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+    checkpoint = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
     out = tmp_path / 'out'
     run([sys.executable, 'scripts/benchmark_components.py', '--family', 'heldout_banding_jpeg', '--test-hr',
          str(hr_folder), '--scale', '4', '--without', 'jpeg', 'row_noise', '--model', f'shipped={checkpoint}',

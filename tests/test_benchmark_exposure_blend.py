@@ -65,7 +65,7 @@ def test_blend_weights_outside_zero_to_one_and_non_positive_oracle_errors_are_re
 
 def test_benchmark_writes_every_variant_of_every_cell(tmp_path):
     hr = write_photos(tmp_path / 'hr')
-    checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+    checkpoint = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
     out = tmp_path / 'out'
     run([sys.executable, 'scripts/benchmark_exposure_blend.py', '--test-hr', str(hr), '--families',
          'heldout_banding_jpeg', 'ultra_dark', '--model', f'shipped={checkpoint}', '--regression-hr', str(hr),

@@ -11,7 +11,7 @@ from tests.helpers.runs import ROOT, run
 
 def test_benchmark_writes_tables_and_reuses_cached_scores(tmp_path):
     hr = write_photos(tmp_path / 'hr')
-    checkpoint = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+    checkpoint = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
     command = [sys.executable, 'scripts/benchmark_generalisation.py', '--test-hr', str(hr), '--scale', '4',
                '--families', 'heldout_aces_lanczos', '--skip-niqe', '--model', f'shipped={checkpoint}',
                '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]

@@ -19,7 +19,7 @@ NET = {'type': 'TriCoNet', 'upscale': 4, 'illum_feat': 8, 'illum_block': 1, 'num
 # Measured with the shipped weights (scripts/benchmark_inference.py): at the default tile_pad of 48 input
 # pixels, tiles differ from whole-image inference by about 0.02 grey levels (8 bit); 24 gives up to 9.
 TILE_TOLERANCE = 1.0 / 255
-SHIPPED_X4 = osp.join(ROOT, 'weights', 'trico_demo_x4.pth')
+SHIPPED_X4 = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
 
 
 @pytest.fixture(scope='module')
@@ -121,8 +121,8 @@ def test_cli_rejects_a_scale_the_model_does_not_have(checkpoint, dark_folder, tm
 
 
 def test_cli_without_model_uses_the_shipped_demo_weights(dark_folder, tmp_path):
-    if not osp.isfile(osp.join(ROOT, 'weights', 'trico_demo_x4.pth')):
-        pytest.fail('weights/trico_demo_x4.pth is missing: the demo weights must ship with the project')
+    if not osp.isfile(osp.join(ROOT, 'weights', 'trico_light_x4.pth')):
+        pytest.fail('weights/trico_light_x4.pth is missing: the demo weights must ship with the project')
     run([sys.executable, 'scripts/enhance.py', '-i', dark_folder, '-o', str(tmp_path / 'o'), '--scale', '4'])
     assert sorted(os.listdir(tmp_path / 'o')) == ['chelsea.png', 'coffee.png']
 

@@ -24,8 +24,8 @@ MIN_SLOPE = 0.25  # least-squares slope of output vs target mean grey levels ove
 MAX_MEAN_ERROR = 25.0  # mean absolute difference of mean grey levels, 8-bit
 
 
-@pytest.mark.parametrize('weights, scale', [('trico_demo_x4.pth', 4), ('trico_demo_x2.pth', 2),
-                                            ('trico_demo_night_x4.pth', 4), ('trico_x4_large.pth', 4)])
+@pytest.mark.parametrize('weights, scale', [('trico_light_x4.pth', 4), ('trico_light_x2.pth', 2),
+                                            ('trico_light_night_x4.pth', 4), ('trico_x4_large.pth', 4)])
 def test_shipped_weights_follow_the_scene_brightness(weights, scale):
     enhancer = TriCoEnhancer(osp.join(ROOT, 'weights', weights), device='cpu')
     result = brightness_tracking(enhancer.enhance, scale)

@@ -190,7 +190,7 @@ def test_enhance_keeps_inputs_that_share_a_name_apart(photos, tmp_path):
 
 def test_enhance_names_a_corrupt_checkpoint(photos, tmp_path):
     bad = tmp_path / 'broken.pth'
-    bad.write_bytes(open(osp.join(ROOT, 'weights', 'trico_demo_x4.pth'), 'rb').read()[:5000])
+    bad.write_bytes(open(osp.join(ROOT, 'weights', 'trico_light_x4.pth'), 'rb').read()[:5000])
     proc = _enhance('-i', photos, '-o', tmp_path / 'o', '--model', bad)
     assert proc.returncode == 2 and f'cannot load checkpoint {bad}' in proc.stderr and 'Traceback' not in proc.stderr
 
@@ -206,7 +206,7 @@ def test_enhance_names_an_output_it_cannot_write(photos, tmp_path):
 def test_enhance_reports_out_of_memory_per_file_with_a_hint(photos, tmp_path, monkeypatch, capsys, error):
     from trico_basicsr.utils.inference import TriCoEnhancer
 
-    def fail(self, img):
+    def fail(self, img, bit_depth=None):
         raise error
     monkeypatch.setattr(TriCoEnhancer, 'enhance', fail)
     with pytest.raises(SystemExit) as exit_info:
@@ -273,3 +273,103 @@ def test_lmdb_removes_and_names_partial_databases_of_killed_runs(tmp_path, capsy
     create_lmdb.folder_to_lmdb(str(hr), str(tmp_path / 'db.lmdb'), progress=False)
     assert not stale.exists() and str(stale) in capsys.readouterr().out
     assert sorted(os.listdir(tmp_path / 'db.lmdb')) == ['data.mdb', 'lock.mdb', 'meta_info.txt']
+
+
+def test_lmdb_refuses_a_file_name_basicsr_would_read_as_another_key(tmp_path):
+    hr = _hr_folder(tmp_path, ('photo.v2.png', 'b.png'))
+    with pytest.raises(ValueError, match=r'photo\.v2\.png.*no dot'):
+        create_lmdb.folder_to_lmdb(str(hr), str(tmp_path / 'db.lmdb'), progress=False)
+    assert not [n for n in os.listdir(tmp_path) if n.endswith('.lmdb')]
+
+
+def test_lmdb_stores_photos_upright(tmp_path):
+    from PIL import Image
+    folder = tmp_path / 'hr'
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # a portrait phone photo: stored landscape, shown rotated
+    Image.fromarray(np.zeros((8, 12, 3), np.uint8)).save(folder / 'p.jpg', exif=exif.tobytes())
+    create_lmdb.folder_to_lmdb(str(folder), str(tmp_path / 'db.lmdb'), progress=False)
+    from trico_basicsr.data.image_source import ImageSource
+    assert ImageSource(str(tmp_path / 'db.lmdb'), io_backend='lmdb').load(0).shape == (12, 8, 3)
+
+
+def test_lmdb_data_with_an_upper_split_trains_without_workers(root, tmp_path):
+    """Two sources of one LMDB in one process (the upper split and the rest) share one environment."""
+    from skimage import data as skdata
+    hr = tmp_path / 'hr'
+    hr.mkdir()
+    for name in ('astronaut', 'coffee', 'rocket', 'chelsea'):
+        img = cv2.resize(getattr(skdata, name)(), (64, 48), interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(hr / f'{name}.png'), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    create_lmdb.folder_to_lmdb(str(hr), str(tmp_path / 'hr.lmdb'), progress=False)
+    opt = tmp_path / 'lmdb.yml'
+    opt.write_text(f'_base_: {TINY}\ndatasets:\n  train:\n    dataroot_gt: {tmp_path}/hr.lmdb\n'
+                   '    io_backend: {type: lmdb}\n')
+    model = train_in_process(root, str(opt), ['name=lmdb_split', *COMMON])
+    assert model is not None and osp.isfile(osp.join(_models(root, 'lmdb_split'), 'net_g_latest.pth'))
+
+
+def test_auto_resume_skips_a_truncated_network_checkpoint_and_names_it(tmp_path):
+    opt = _states(tmp_path, lambda d: d)
+    network = tmp_path / 'models' / 'net_g_6.pth'
+    network.write_bytes(network.read_bytes()[:40])
+    with pytest.warns(UserWarning, match='net_g_6.pth cannot be read'):
+        assert compat.load_resume_state(opt)['iter'] == 4
+
+
+# ------------------------------------------------------------------------------------------ option files
+def _train_cli(opt_file, *force):
+    args = [sys.executable, 'trico_basicsr/train.py', '-opt', str(opt_file)]
+    return run(args + (['--force_yml', *force] if force else []), check=False, timeout=300)
+
+
+def _tiny_with(tmp_path, text):
+    """The tiny recipe as a base, with ``text`` appended in a child file."""
+    child = tmp_path / 'child.yml'
+    child.write_text(f'_base_: {TINY}\n{text}')
+    return child
+
+
+@pytest.mark.parametrize('where', ['file', 'base'])
+@pytest.mark.parametrize('cli', ['trico_basicsr/train.py', 'trico_basicsr/test.py'])
+def test_option_files_with_python_tags_are_refused_and_nothing_runs(tmp_path, where, cli):
+    marker = tmp_path / 'ran'
+    evil = f"name: !!python/object/apply:os.system ['touch {marker}']\n"
+    if where == 'file':
+        opt = tmp_path / 'evil.yml'
+        opt.write_text(open(TINY).read().replace('name: tiny_trico_x4\n', evil))
+    else:
+        base = tmp_path / 'evil_base.yml'
+        base.write_text(evil)
+        opt = tmp_path / 'child.yml'
+        opt.write_text(f'_base_: [{TINY}, {base}]\n')
+    proc = run([sys.executable, cli, '-opt', str(opt)], check=False, timeout=300)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert 'refused' in proc.stderr and ('evil.yml' in proc.stderr or 'evil_base.yml' in proc.stderr)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('force, message', [
+    ('train:ema_decay=1.5', 'train.ema_decay must be a number in'),
+    ('manual_sed=1', "unknown option 'manual_sed' (did you mean 'manual_seed'?)"),
+    ('path:resume_stat=x.state', "unknown option 'resume_stat' (did you mean 'resume_state'?)"),
+    ('train:optim_sr:lr=1e-3', 'train.optim_sr.lr must be a positive number'),
+    ('datasets:train:gt_size=0', 'datasets.train.gt_size must be a positive integer'),
+    ('network_g:upscale=2', 'network_g.upscale is 2 but scale is 4'),
+], ids=['ema_decay', 'manual_seed', 'resume_state', 'string lr', 'gt_size', 'upscale'])
+def test_options_basicsr_would_accept_silently_are_errors_naming_them(force, message):
+    proc = _train_cli(TINY, force)
+    assert proc.returncode != 0 and message in proc.stderr and 'tiny_trico_x4.yml' in proc.stderr, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr
+
+
+def test_a_validation_image_smaller_than_the_scale_is_an_error_naming_it(tmp_path):
+    from trico_basicsr.data.coupled_online_dataset import CoupledOnlineDataset
+    folder = tmp_path / 'val'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'speck.png'), np.full((3, 3, 3), 100, np.uint8))
+    dataset = CoupledOnlineDataset({'name': 'v', 'phase': 'val', 'scale': 4, 'dataroot_gt': str(folder),
+                                    'preset': 'ultra_dark'})
+    with pytest.raises(ValueError, match=r'speck\.png.*3x3 pixels is smaller than the scale 4'):
+        dataset[0]

@@ -190,7 +190,7 @@ def test_amp_and_channels_last_train_like_float32(root):
 def test_enhancer_in_channels_last_matches_nchw(tmp_path):
     from tests.helpers.runs import ROOT
     from trico_basicsr.utils.inference import TriCoEnhancer
-    weights = f'{ROOT}/weights/trico_demo_x4.pth'
+    weights = f'{ROOT}/weights/trico_light_x4.pth'
     img = np.random.default_rng(0).random((40, 56, 3)).astype(np.float32) * 0.1
     fast = TriCoEnhancer(weights, device='cpu').enhance(img)
     plain = TriCoEnhancer(weights, device='cpu', channels_last=False).enhance(img)

@@ -369,9 +369,16 @@ def downsample(img, scale, method='bicubic'):
     return np.clip(cv2.resize(img, (w, h), interpolation=_CV2_RESAMPLERS[method]), 0.0, 1.0)
 
 
-def mod_crop(img, scale):
-    """Crop the bottom/right so both sides are multiples of ``scale``."""
+def mod_crop(img, scale, name=None):
+    """Crop the bottom/right so both sides are multiples of ``scale``.
+
+    Raises:
+        ValueError: A side is shorter than ``scale`` (nothing would be left); the message names ``name``.
+    """
     h, w = img.shape[:2]
+    if h < scale or w < scale:
+        raise ValueError(f"{name or 'image'}: {h}x{w} pixels is smaller than the scale {scale}: no low-resolution "
+                         'pixel can be made from it')
     return img[:h - h % scale, :w - w % scale]
 
 

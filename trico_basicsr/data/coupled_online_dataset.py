@@ -66,7 +66,8 @@ class CoupledOnlineDataset(CoupledBase):
             hr, = random_flip_rotate(rng, [hr], self.opt.get('use_hflip', True), self.opt.get('use_rot', True))
         # One extra draw only with several presets: a single preset matches make_coupled_pairs exactly.
         choice = int(rng.integers(len(self.presets))) if len(self.presets) > 1 else 0
-        gt, lq, gt_lr, params = make_pair(mod_crop(hr, self.scale), self.scale, self.presets[choice], rng)
+        hr = mod_crop(hr, self.scale, f'{path} ({self.where})')
+        gt, lq, gt_lr, params = make_pair(hr, self.scale, self.presets[choice], rng)
         # 'preset' names the mix entry that made the sample (train.pgr.sample_weights groups by it)
         return self.sample(gt, lq, gt_lr, gt_path=path, lq_path=path, degradation=params.to_dict(),
                            preset=self.preset_names[choice])

@@ -8,6 +8,7 @@
     ``skimage:astronaut,coffee``       images bundled with scikit-image (no download, no files).
 """
 import functools
+import os
 from os import path as osp
 
 import numpy as np
@@ -38,6 +39,19 @@ def _skimage_photo(name):
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     return np.ascontiguousarray(img[:, :, :3])
+
+
+_lmdb_clients = {}
+
+
+def lmdb_client(dataroot):
+    """One BasicSR LMDB client per (process, database): LMDB refuses a second environment on a path a
+    process has open, which two sources of one database (an ``upper_split`` and the rest, read with
+    ``num_worker_per_gpu: 0``) would otherwise ask for."""
+    key = (os.getpid(), osp.realpath(dataroot))
+    if key not in _lmdb_clients:
+        _lmdb_clients[key] = FileClient('lmdb', db_paths=[dataroot], client_keys=['default'])
+    return _lmdb_clients[key]
 
 
 class ImageSource:
@@ -121,7 +135,7 @@ class ImageSource:
         if self.kind in ('disk', 'folders'):
             return read_image(self.path(index))
         if self._client is None:  # opened lazily: an LMDB environment cannot cross process boundaries
-            self._client = FileClient('lmdb', db_paths=[self.dataroot], client_keys=['default'])
+            self._client = lmdb_client(self.dataroot)
         data = self._client.get(self.names[index], 'default')
         if data is None:
             raise KeyError(f"LMDB {self.dataroot}: no key '{self.names[index]}' (listed in its meta_info.txt)")

@@ -86,14 +86,30 @@ def _peek_dist_params(argv):
     return dict(opt.get('dist_params') or {})
 
 
+def _check_option_file(path, argv):
+    """Safe-load ``path`` (and its bases) and validate its options before BasicSR reads it; errors exit
+    naming the file and option, without a traceback (BasicSR's own reader would run Python tags)."""
+    from trico_basicsr.utils.option_check import check_run_options
+    from trico_basicsr.utils.options import apply_force_yml, read_options
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--force_yml', nargs='+', default=None)
+    args, _ = parser.parse_known_args(argv)
+    try:
+        check_run_options(apply_force_yml(read_options(path), args.force_yml), path)
+    except (KeyError, ValueError) as error:
+        raise SystemExit(f'error: {error.args[0] if error.args else error}') from None
+
+
 def parse_options(root_path, is_train=True):
     """BasicSR's ``parse_options`` on the resolved options (``_base_`` inheritance, see utils/options.py),
     remembering their ``dist_params`` for :func:`init_dist`."""
     global _options_dist_params
     from trico_basicsr.utils.options import flat_option_file
-    _options_dist_params = _peek_dist_params(sys.argv[1:])
     argv = list(sys.argv)
     index, path = _option_argument(argv[1:])
+    if path and osp.isfile(path):
+        _check_option_file(path, argv[1:])
+    _options_dist_params = _peek_dist_params(sys.argv[1:])
     if path and osp.isfile(path) and 'options_inheritance' in _applied:
         flat = flat_option_file(path)
         sys.argv[index + 1] = flat if argv[index + 1] == path else f'-opt={flat}'
@@ -194,6 +210,13 @@ def _read_state(path, models_dir):
     network = osp.join(models_dir, f"net_g_{state['iter']}.pth")
     if osp.isdir(models_dir) and not osp.isfile(network):
         raise ValueError(f'{path}: its network checkpoint {network} is missing')
+    if osp.isfile(network):  # a crash while it was written elsewhere (copied, synced) leaves it truncated
+        try:
+            torch.load(network, map_location='cpu', weights_only=True)
+        except Exception as error:
+            reason = (str(error).splitlines() or ['empty or truncated file'])[0][:120]
+            raise ValueError(f'{path}: its network checkpoint {network} cannot be read '
+                             f'({type(error).__name__}: {reason})') from error
     return state
 
 

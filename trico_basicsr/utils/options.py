@@ -27,6 +27,7 @@ def read_options(path):
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'option file {path} not found')
+    check_plain_yaml(path)
     from mmengine.config import Config
     try:
         return Config.fromfile(path).to_dict()
@@ -34,6 +35,33 @@ def read_options(path):
         raise
     except Exception as error:  # yaml errors, a bad _base_
         raise ValueError(f'option file {path}: {error}') from error
+
+
+def check_plain_yaml(path, chain=()):
+    """Parse ``path`` and every ``_base_`` it names with YAML's safe loader, before mmengine reads them.
+
+    mmengine's YAML reader can build arbitrary Python objects (``!!python/object/apply:os.system``), so an
+    option file from a stranger could run code; the safe loader accepts plain data and BasicSR's
+    ``!!float`` tags only.
+
+    Raises:
+        ValueError: A file holds anything else, or the ``_base_`` chain loops; the message names the file.
+    """
+    path = osp.abspath(path)
+    if path in chain:
+        raise ValueError(f'option file {path}: _base_ chain loops back to it')
+    try:
+        with open(path) as f:
+            raw = yaml.safe_load(f) or {}
+    except yaml.YAMLError as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f'option file {path} is refused: only plain YAML data is read ({first})') from error
+    bases = raw.get('_base_', []) if isinstance(raw, dict) else []
+    for base in [bases] if isinstance(bases, str) else bases:
+        base_path = osp.join(osp.dirname(path), base)
+        if not osp.isfile(base_path):
+            raise FileNotFoundError(f'option file {path}: its _base_ {base_path} not found')
+        check_plain_yaml(base_path, chain + (path,))
 
 
 def uses_inheritance(path):

@@ -15,7 +15,7 @@ from os import path as osp
 HERE = osp.dirname(osp.abspath(__file__))
 FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
 # (label, method prefix in results.json, seeds, checkpoints); seed 0's base is the 4,000-iteration
-# checkpoint the shipped default was fine-tuned from (git show e1f3976:weights/trico_demo_x4.pth)
+# checkpoint the shipped default was fine-tuned from (git show e1f3976:weights/trico_light_x4.pth)
 VARIANTS = (('middle level without its no-reference terms', 'supervised lit', (0, 1, 2), (1000, 1500, 2500)),
             ('SR level on its pixel term alone', 'pixel only', (1, 2), (1000, 1500)))
 
