@@ -34,3 +34,31 @@ def test_shipped_weights_follow_the_scene_brightness(weights, scale):
 
 def test_the_check_catches_a_method_that_lights_everything_the_same():
     assert brightness_tracking(lambda lq: bicubic_auto_exposure(lq, 4), 4)['slope'] < MIN_SLOPE
+
+
+# Do no harm: a photo that is already well exposed, only downsampled, should come out about as bright as it
+# went in, without blown highlights. Measured with the shipped x4 (mean linear luminance out / in): coffee
+# 1.22, chelsea 1.05, immunohistochemistry 1.01; astronaut 2.35 with 45 % of its pixels clipped (the
+# previous default: 2.07-3.20 on all four, 42-63 % clipped). The goal is +-10 %; this bound guards what
+# is reached, and astronaut stays a known failure.
+MAX_BRIGHTNESS_CHANGE = 0.25
+MAX_CLIPPED = 0.05
+
+
+KNOWN_FAILURE = pytest.mark.xfail(strict=True, reason='known failure: a well-exposed portrait is brightened 2.4x')
+
+
+@pytest.mark.parametrize('photo', ['coffee', 'chelsea', 'immunohistochemistry',
+                                   pytest.param('astronaut', marks=KNOWN_FAILURE)])
+def test_shipped_x4_leaves_a_well_exposed_photo_about_as_bright(photo):
+    import cv2
+    import numpy as np
+    from skimage import data as skdata
+
+    from trico_basicsr.baselines.exposure_regression import luminance
+    img = getattr(skdata, photo)().astype(np.float32) / 255
+    lq = cv2.resize(img, (img.shape[1] // 4, img.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    out = TriCoEnhancer(osp.join(ROOT, 'weights', 'trico_light_x4.pth'), device='cpu').enhance(lq)
+    change = float(luminance(out).mean() / luminance(lq).mean()) - 1
+    clipped = float((out.max(axis=2) >= 254.5 / 255).mean())
+    assert abs(change) <= MAX_BRIGHTNESS_CHANGE and clipped <= MAX_CLIPPED, (change, clipped)

@@ -1,0 +1,1 @@
+"""Maintained benchmarks, run as ``python -m benchmarks.<name>``; each writes JSON and Markdown under docs/."""
