@@ -1,15 +1,19 @@
 # make test  -- set up .venv (torch, basicsr 1.4.2, this package) and run the test suite
 # make demo  -- set up .venv, train the CPU demo, enhance a few dark photos into out/demo/
+# make test-benchmarks -- the maintained benchmarks' tests (CI runs them after make test)
 # make lint  -- set up .venv, run ruff (pyproject.toml [tool.ruff]: 120 columns, import order)
 PY := .venv/bin/python
 
-.PHONY: setup test demo lint
+.PHONY: setup test test-benchmarks demo lint
 
 setup:
 	bash scripts/setup_env.sh
 
 test: setup
 	$(PY) -m pytest -q
+
+test-benchmarks: setup
+	$(PY) -m pytest -q benchmarks/tests
 
 demo: setup
 	bash scripts/run_demo.sh

@@ -2,7 +2,7 @@
 
     python scripts/benchmark_generalisation.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
         --model shipped=weights/trico_light_x4.pth --model cascade=PATH \
-        --real ../shared/datasets/lowlight_real/SCI --out docs/benchmarks/generalisation_x4
+        --real datasets/SCI --out docs/benchmarks/generalisation_x4
 
 For each degradation family (default: the two held-out families, the ``linear_area`` pipeline a user
 reported, and the project's own ``ultra_dark``), each HR test set is darkened and downsampled with

@@ -2,7 +2,7 @@
 
     python scripts/benchmark_quality.py --train-hr datasets/BSD100 --test-hr datasets/Set14 datasets/Set5 \
         --options options/trico_demo_bsd100_x4.yml --iters 1500 --seeds 0 1 2 \
-        --real ../shared/datasets/lowlight_real/SCI --out docs/benchmarks/quality_x4
+        --real datasets/SCI --out docs/benchmarks/quality_x4
 
 Every learned method trains the same network (``--options``) on the same images -- the training
 folder minus the options' ``upper_split`` held-out part -- with the same degradation mix, batch,

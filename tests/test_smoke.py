@@ -13,7 +13,7 @@ from basicsr.utils.registry import LOSS_REGISTRY
 from tests.helpers.runs import ROOT
 from trico_basicsr.utils.options import load_training_options
 
-OPTION_FILES = sorted(glob.glob(osp.join(ROOT, 'options', '*.yml')))
+OPTION_FILES = sorted(glob.glob(osp.join(ROOT, 'options', '**', '*.yml'), recursive=True))
 # Images the build can load without the datasets the options point to (an upper split needs images).
 BUNDLED = 'skimage:astronaut,coffee,rocket,chelsea,immunohistochemistry'
 
@@ -31,10 +31,15 @@ def offline(opt):
     opt['num_gpu'] = 0
     train = opt['datasets'].get('train')
     if train is not None and train['type'] != 'CoupledOnlineDataset':
-        opt['datasets']['train'] = {**{k: v for k, v in train.items() if k not in ('dataroot_lq', 'io_backend')},
-                                    'type': 'CoupledOnlineDataset', 'dataroot_gt': BUNDLED}
+        kept = {k: v for k, v in train.items() if k not in ('dataroot_lq', 'io_backend', 'sources')}
+        opt['datasets']['train'] = {**kept, 'type': 'CoupledOnlineDataset', 'dataroot_gt': BUNDLED,
+                                    'preset': 'ultra_dark'}
     elif train is not None:
         train['dataroot_gt'] = BUNDLED
+    upper = ((opt.get('train') or {}).get('pgr') or {}).get('upper_data') or {}
+    if upper.get('source') == 'dataset':  # real pairs on disk: the same images as the training set instead
+        upper['dataset'] = {'type': 'CoupledOnlineDataset', 'dataroot_gt': BUNDLED, 'preset': 'camera_mix',
+                            'gt_size': opt['datasets']['train']['gt_size']}
     return opt
 
 

@@ -152,7 +152,7 @@ PRESETS = {
     'upper_srgb_skip': dataclasses.replace(_UPPER_REINHARD_SKIP, tone_curves=('srgb',)),
     # Upper level only: upper_reinhard_skip with exposure-only darkening (no extra tone curve), as a real
     # underexposed capture is made: an upper target that can tell the mixture how much exposure-only
-    # darkening to train on (options/trico_demo_bsd100_x4_finetune_pgr_mixture.yml).
+    # darkening to train on (train.pgr.sample_weights).
     'upper_reinhard_linear': dataclasses.replace(_UPPER_REINHARD_SKIP, gamma_prob=0.0),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
