@@ -76,7 +76,7 @@ def pair_scores(out, gt, scale):
     ratio = float(luminance(out).mean()) / max(float(luminance(gt).mean()), 1e-6)
     return {'psnr': calculate_psnr(out8, gt8, scale), 'ssim': calculate_ssim(out8, gt8, scale),
             'psnr_gain_matched': calculate_psnr(matched, gt8, scale), 'brightness_error_pct': abs(ratio - 1) * 100,
-            'delta_e': calculate_delta_e(out8[:, :, ::-1], gt8[:, :, ::-1], scale)}
+            'delta_e': calculate_delta_e(out8, gt8, scale, bgr=False)}
 
 
 def exposed_scores(out, lq, gt):
