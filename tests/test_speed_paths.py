@@ -198,6 +198,7 @@ def test_enhancer_in_channels_last_matches_nchw(tmp_path):
     assert np.abs(fast - plain).max() * 255 < 0.01
 
 
+@pytest.mark.slow  # about two minutes of torch.compile on a CPU
 def test_compiled_level_networks_train_like_eager_ones(root):
     """train.compile: the same first-order step as eager execution (compiling takes a while on CPU)."""
     runs = {}
