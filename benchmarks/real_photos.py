@@ -72,8 +72,9 @@ def images(folder):
 def pair_scores(out, gt, scale):
     """PSNR, SSIM, gain-matched PSNR, brightness error (%) and ΔE of one output against its target."""
     out8, gt8 = to_uint8(out), to_uint8(gt)
-    matched = to_uint8(gain_to_mean_luminance(out, float(luminance(gt).mean())))
-    ratio = float(luminance(out).mean()) / max(float(luminance(gt).mean()), 1e-6)
+    target = float(luminance(gt).mean())
+    matched = to_uint8(gain_to_mean_luminance(out, target))
+    ratio = float(luminance(out).mean()) / max(target, 1e-6)
     return {'psnr': calculate_psnr(out8, gt8, scale), 'ssim': calculate_ssim(out8, gt8, scale),
             'psnr_gain_matched': calculate_psnr(matched, gt8, scale), 'brightness_error_pct': abs(ratio - 1) * 100,
             'delta_e': calculate_delta_e(out8, gt8, scale, bgr=False)}

@@ -173,10 +173,7 @@ def encode_png_layout(img, layout=None):
 
 def encode_png(img):
     """Float RGB HWC in [0, 1] -> 8-bit PNG bytes (deterministic for equal input)."""
-    ok, data = cv2.imencode('.png', cv2.cvtColor(to_uint8(img), cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError('could not encode PNG')
-    return data.tobytes()
+    return encode_png_layout(img)
 
 
 def write_bytes_atomic(path, data):

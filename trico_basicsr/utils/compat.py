@@ -72,44 +72,42 @@ def _option_argument(argv):
     return None, None
 
 
-def _peek_dist_params(argv):
-    """``dist_params`` of the options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied."""
+def _run_options(argv):
+    """The options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied; None without a file.
+
+    Every file of the ``_base_`` chain is safe-loaded first (``read_options``), so BasicSR's own reader,
+    which would run Python tags, only ever sees checked files.
+    """
     from trico_basicsr.utils.options import apply_force_yml, read_options
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument('-opt', type=str, default=None)
     parser.add_argument('--force_yml', nargs='+', default=None)
     args, _ = parser.parse_known_args(argv)
     if not args.opt or not osp.isfile(args.opt):
-        return {}
-    opt = read_options(args.opt)
-    apply_force_yml(opt, [e for e in args.force_yml or () if e.split('=', 1)[0].strip().startswith('dist_params:')])
-    return dict(opt.get('dist_params') or {})
+        return None
+    return apply_force_yml(read_options(args.opt), args.force_yml)
 
 
-def _check_option_file(path, argv):
-    """Safe-load ``path`` (and its bases) and validate its options before BasicSR reads it; errors exit
-    naming the file and option, without a traceback (BasicSR's own reader would run Python tags)."""
-    from trico_basicsr.utils.option_check import check_run_options
-    from trico_basicsr.utils.options import apply_force_yml, read_options
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--force_yml', nargs='+', default=None)
-    args, _ = parser.parse_known_args(argv)
-    try:
-        check_run_options(apply_force_yml(read_options(path), args.force_yml), path)
-    except (KeyError, ValueError) as error:
-        raise SystemExit(f'error: {error.args[0] if error.args else error}') from None
+def _peek_dist_params(argv):
+    """``dist_params`` of the options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied."""
+    return dict((_run_options(argv) or {}).get('dist_params') or {})
 
 
 def parse_options(root_path, is_train=True):
     """BasicSR's ``parse_options`` on the resolved options (``_base_`` inheritance, see utils/options.py),
     remembering their ``dist_params`` for :func:`init_dist`."""
     global _options_dist_params
+    from trico_basicsr.utils.option_check import check_run_options
     from trico_basicsr.utils.options import flat_option_file
     argv = list(sys.argv)
     index, path = _option_argument(argv[1:])
-    if path and osp.isfile(path):
-        _check_option_file(path, argv[1:])
-    _options_dist_params = _peek_dist_params(sys.argv[1:])
+    try:  # one read of the options: validated here, their dist_params kept for init_dist
+        opt = _run_options(argv[1:]) or {}
+        if opt:
+            check_run_options(opt, path)
+    except (KeyError, ValueError) as error:  # errors name the file and option; no traceback
+        raise SystemExit(f'error: {error.args[0] if error.args else error}') from None
+    _options_dist_params = dict(opt.get('dist_params') or {})
     if path and osp.isfile(path) and 'options_inheritance' in _applied:
         flat = flat_option_file(path)
         sys.argv[index + 1] = flat if argv[index + 1] == path else f'-opt={flat}'
