@@ -85,9 +85,9 @@ def test_no_other_preset_compresses_with_heavy_jpeg(name):
 
 
 def test_a_second_codec_takes_no_draw_of_its_own():
-    """camera_mix_codecs: WebP as often as JPEG, each in its range; every other parameter as camera_mix draws it."""
-    mixed, jpeg_only = get_preset('camera_mix_codecs'), dataclasses.replace(get_preset('camera_mix_codecs'),
-                                                                             codecs=('jpeg',))
+    """camera_mix with WebP as often as JPEG: each in its range; every other parameter as camera_mix draws it."""
+    mixed = dataclasses.replace(get_preset('camera_mix'), jpeg_prob=0.6, codecs=('jpeg', 'webp'), webp_quality=(15, 60))
+    jpeg_only = dataclasses.replace(mixed, codecs=('jpeg',))
     rng, reference = np.random.default_rng(3), np.random.default_rng(3)
     draws = [(sample_params(mixed, rng), sample_params(jpeg_only, reference)) for _ in range(600)]
     for a, b in draws:
@@ -121,13 +121,12 @@ def test_heldout_families_are_refused_for_training(family, tmp_path):
     assert build_dataset(opt)[0]['lq'].shape == (3, 128, 128)
 
 
-@pytest.mark.parametrize('options', ['trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml',
-                                     'trico_demo_bsd100_x4_finetune_linear_b.yml',
-                                     'trico_demo_bsd100_x2_finetune_linear.yml'])
+@pytest.mark.parametrize('options', ['trico_light_x4_stage1.yml', 'trico_light_x2_stage1.yml',
+                                     'trico_light_x4_stage2.yml', 'trico_light_x2_stage2.yml'])
 def test_shipped_weights_train_on_the_mix_and_select_on_a_heldout_family(options):
-    opt = read_options(f'{ROOT}/options/{options}')
+    opt = read_options(f'{ROOT}/options/train/{options}')
     assert 'camera_mix' in opt['datasets']['train']['preset']
-    if 'linear' in options:  # the shipped fine-tunes: three quarters exposure-only darkening
+    if 'stage2' in options:  # the shipped fine-tunes: three quarters exposure-only darkening
         assert opt['datasets']['train']['preset'].count('camera_linear') / len(opt['datasets']['train']['preset']) > 0.6
     assert not set(opt['datasets']['train']['preset']) & set(HELDOUT_FAMILIES)
     assert opt['datasets']['val']['preset'] in HELDOUT_FAMILIES

@@ -39,7 +39,7 @@ def offline(opt):
     upper = ((opt.get('train') or {}).get('pgr') or {}).get('upper_data') or {}
     if upper.get('source') == 'dataset':  # real pairs on disk: the same images as the training set instead
         upper['dataset'] = {'type': 'CoupledOnlineDataset', 'dataroot_gt': BUNDLED, 'preset': 'camera_mix',
-                            'gt_size': opt['datasets']['train']['gt_size']}
+                            'gt_size': (train or {}).get('gt_size', 96)}
     return opt
 
 

@@ -51,7 +51,7 @@ def test_upper_preset_options_are_checked(root):
 
 
 def test_the_demo_options_tune_lambda_on_another_family_and_the_shipped_ones_record_how_they_were_trained():
-    demo = read_options(f'{ROOT}/options/trico_demo_x4.yml')
+    demo = read_options(f'{ROOT}/options/train/trico_demo_x4.yml')
     assert demo['train']['pgr']['upper_data']['preset'] in UPPER_FAMILIES
-    for shipped in ('trico_demo_bsd100_x4.yml', 'trico_demo_bsd100_x2.yml'):
-        assert read_options(f'{ROOT}/options/{shipped}')['train']['pgr']['upper_data']['preset'] is None
+    for shipped in ('trico_light_x4_stage1.yml', 'trico_light_x2_stage1.yml'):
+        assert read_options(f'{ROOT}/options/train/{shipped}')['train']['pgr']['upper_data']['preset'] is None
