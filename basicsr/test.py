@@ -1,4 +1,4 @@
-"""BasicSR's usual command, from this project's root: ``python basicsr/test.py -opt options/test_trico_x4.yml``.
+"""BasicSR's usual command, from this project's root: ``python basicsr/test.py -opt options/test/test_trico_x4.yml``.
 
 A thin launcher: it imports ``trico_basicsr`` (registering the plugin) and runs the same entry point as
 ``trico_basicsr/test.py``. This folder has no ``__init__.py`` on purpose, so it never shadows the

@@ -1,6 +1,6 @@
 """Cross-pipeline benchmark: do trained models hold up on darkening they were never trained on?
 
-    python scripts/benchmark_generalisation.py --test-hr datasets/Set14 datasets/Set5 --scale 4 \
+    python -m benchmarks.generalisation --test-hr datasets/Set14 datasets/Set5 --scale 4 \
         --model shipped=weights/trico_light_x4.pth --model cascade=PATH \
         --real datasets/SCI --out docs/benchmarks/generalisation_x4
 
@@ -10,7 +10,7 @@ reported, and the project's own ``ultra_dark``), each HR test set is darkened an
 global auto-exposure, (b) LIME-style enhancement + bicubic -- by every ``--model NAME=CHECKPOINT`` and,
 with ``--regression-hr``, by baseline (c): bicubic + one global gain to the brightness that a ridge
 regression on eight input statistics predicts, fitted on those HR training images darkened by the
-training mix (``trico_basicsr/baselines/exposure_regression.py``; the smallest learned model).
+training mix (``benchmarks/baselines/exposure_regression.py``; the smallest learned model).
 
 Per family, test set and method (means over the images):
 - PSNR and SSIM (RGB, ``scale`` border cropped), NIQE (no reference), ΔE (CIEDE2000);
@@ -31,8 +31,8 @@ output has the photo's size): NIQE, mean grey level, ``dark_lift`` (mean output 
 that are the darkest 10 % of the input: night skies should stay near black) and ``cast`` (mean
 chroma distance of the output's average colour from grey, in CIELAB units).
 
-Writes ``results.json``, ``results.md``, ``grid.png`` (one image of each held-out family: input,
-every method, ground truth) and, with ``--real``, ``night.png`` under ``--out``. Scores are cached in
+Writes ``results.json``, ``results.md``, ``grid.jpg`` (one image of each held-out family: input,
+every method, ground truth) and, with ``--real``, ``night.jpg`` under ``--out``. Scores are cached in
 ``WORK/scores.json`` by method identity (a checkpoint's SHA-1, or the baselines' source code) and
 data, so a rerun that adds a model only evaluates that model.
 """
@@ -41,20 +41,27 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 import time
 import warnings
 from os import path as osp
 
-import cv2
 import numpy as np
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
+from benchmarks.common import ScoreCache, command_line, file_sha1
+from benchmarks.scoring import (
+    SCORING_CODE,
+    brightness_tracking,
+    evaluate_pairs,
+    evaluate_real,
+    grey,
+    read_pair,
+    real_input,
+    real_photos,
+)
 
 DEFAULT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg', 'linear_area', 'ultra_dark')
 FULL_REFERENCE = ('PSNR', 'SSIM', 'PSNR_matched', 'DeltaE', 'bright_err', 'abs_bright_err')
-# The shipped x4 default's training mix (options/trico_demo_bsd100_x4_finetune_linear_b.yml).
+# The synthetic mix of the shipped weights' stage 2 (options/train/trico_light_x4_stage2.yml).
 REGRESSION_MIX = ('camera_linear', 'camera_linear', 'camera_linear', 'camera_linear', 'camera_mix', 'ultra_dark')
 REGRESSION_BASELINE = 'bicubic + regressed exposure'
 HIGHER_IS_BETTER = {'PSNR': True, 'SSIM': True, 'PSNR_matched': True, 'DeltaE': False, 'bright_err': None,
@@ -85,90 +92,31 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-# ------------------------------------------------------------------------------------------------ metrics
-def grey(img):
-    """Mean grey level of an RGB float image, in 8-bit units."""
-    return float(np.clip(img, 0, 1).mean() * 255)
-
-
-def brightness_matched(out, gt):
-    """``out`` after one linear-light gain that gives it ``gt``'s mean luminance (Rec. 709 weights)."""
-    from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
-    weights = np.array([0.2126, 0.7152, 0.0722], np.float32)
-    out_lin, gt_lin = srgb_to_linear(out), srgb_to_linear(gt)
-    gain = float((gt_lin @ weights).mean() / max(float((out_lin @ weights).mean()), 1e-6))
-    return linear_to_srgb(np.clip(out_lin * gain, 0, 1))
-
-
-def full_reference_scores(out, gt, scale, niqe):
-    from basicsr.metrics import calculate_metric
-    from benchmark_quality import to_bgr_uint8
-
-    def metric(kind, img):
-        return float(calculate_metric({'img': to_bgr_uint8(img), 'img2': to_bgr_uint8(gt)},
-                                      {'type': kind, 'crop_border': scale}))
-
-    scores = {'PSNR': metric('calculate_psnr', out), 'SSIM': metric('calculate_ssim', out),
-              'PSNR_matched': metric('calculate_psnr', brightness_matched(out, gt)),
-              'DeltaE': metric('calculate_delta_e', out), 'bright_err': grey(out) - grey(gt)}
-    scores['abs_bright_err'] = abs(scores['bright_err'])
-    if niqe:
-        scores['NIQE'] = niqe_score(out, scale)
-    return scores
-
-
-def niqe_score(img, crop_border):
-    from basicsr.metrics import calculate_metric
-    from benchmark_quality import to_bgr_uint8
-    return float(calculate_metric({'img': to_bgr_uint8(img)}, {'type': 'calculate_niqe', 'crop_border': crop_border}))
-
-
-def chroma_cast(img):
-    """Distance of the image's mean colour from grey in the CIELAB a*b* plane."""
-    lab = cv2.cvtColor(np.clip(img, 0, 1).astype(np.float32), cv2.COLOR_RGB2LAB)
-    return float(np.hypot(lab[..., 1].mean(), lab[..., 2].mean()))
-
-
-def real_photo_scores(out, lq, scale):
-    """No-reference scores of one output for a real dark photo ``lq`` (its darkest 10 % -> dark_lift)."""
-    luminance = lq.mean(axis=2)
-    darkest = luminance <= np.quantile(luminance, 0.1)
-    mask = np.repeat(np.repeat(darkest, scale, axis=0), scale, axis=1)
-    return {'NIQE': niqe_score(out, scale), 'mean_grey': grey(out), 'dark_lift': float(out[mask].mean() * 255),
-            'cast': chroma_cast(out)}
-
-
 # ------------------------------------------------------------------------------------------------ methods
-def _sha1(*paths):
-    digest = hashlib.sha1()
-    for path in paths:
-        with open(path, 'rb') as f:
-            digest.update(f.read())
-    return digest.hexdigest()[:16]
-
-
 def restorers(args, regression=None):
     """``({name: restore}, {name: identity})``: what each method is, for the score cache.
 
     ``regression`` (an :class:`ExposureRegression`, or None) adds baseline (c), bicubic + regressed exposure.
     """
-    import trico_basicsr.baselines.classical as classical
-    import trico_basicsr.baselines.exposure_regression as exposure_regression
-    from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
-    from trico_basicsr.baselines.exposure_regression import regressed_exposure_bicubic
+    import benchmarks.baselines.classical as classical
+    import benchmarks.baselines.exposure_regression as exposure_regression
+    from benchmarks.baselines import bicubic_auto_exposure, lime_bicubic
+    from benchmarks.baselines.exposure_regression import regressed_exposure_bicubic
     methods = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, args.scale),
                'LIME + bicubic': lambda lq: lime_bicubic(lq, args.scale)}
-    code = hashlib.sha1((_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
+    code = hashlib.sha1((file_sha1(classical.__file__) + SCORING_CODE).encode()).hexdigest()[:16]
     identities = {name: f'{name} @ {code}' for name in methods}
     if regression is not None:
         methods[REGRESSION_BASELINE] = lambda lq: regressed_exposure_bicubic(lq, args.scale, regression)
-        fitted = hashlib.sha1((regression.to_json() + _sha1(exposure_regression.__file__)).encode()).hexdigest()[:16]
+        fitted = regression.to_json() + file_sha1(exposure_regression.__file__)
+        fitted = hashlib.sha1(fitted.encode()).hexdigest()[:16]
         identities[REGRESSION_BASELINE] = f'{REGRESSION_BASELINE} {fitted} @ {code}'
     specs = [(spec, False) for spec in args.model] + [(spec, True) for spec in args.model_self_ensemble]
     for spec, self_ensemble in specs:
         name, path, enhancer = load_model(spec, args.scale, self_ensemble)
         methods[name] = enhancer.enhance
-        identities[name] = f'checkpoint {_sha1(path)}{" x8 self-ensemble" if self_ensemble else ""} @ {SCORING_CODE}'
+        ensemble = ' x8 self-ensemble' if self_ensemble else ''
+        identities[name] = f'checkpoint {file_sha1(path)}{ensemble} @ {SCORING_CODE}'
     return methods, identities
 
 
@@ -207,117 +155,21 @@ def regression_pairs(args):
 
 def fit_regression(args, pairs=None):
     """Baseline (c)'s regression, fitted on ``pairs`` (default: :func:`regression_pairs`, which they must be)."""
-    from trico_basicsr.baselines.exposure_regression import fit_exposure_regression
+    from benchmarks.baselines.exposure_regression import fit_exposure_regression
     described = f"{args.regression_hr} x{args.regression_draws}, {' '.join(args.regression_presets)}, seed {args.seed}"
     return fit_exposure_regression(regression_pairs(args) if pairs is None else pairs, fitted_on=described)
 
 
-class ScoreCache:
-    """Scores by (data, method identity) in a JSON file, written after every new entry."""
-
-    def __init__(self, path):
-        self.path = path
-        self.entries = json.load(open(path)) if osp.isfile(path) else {}
-        self.hits = self.misses = 0
-
-    def get(self, key, compute):
-        if key in self.entries:
-            self.hits += 1
-        else:
-            self.misses += 1
-            self.entries[key] = compute()
-            if osp.isfile(self.path):  # another process may have added entries since: keep them
-                self.entries = {**json.load(open(self.path)), **self.entries}
-            tmp = f'{self.path}.{os.getpid()}.tmp'
-            with open(tmp, 'w') as f:
-                json.dump(self.entries, f)
-            os.replace(tmp, self.path)
-        return self.entries[key]
-
-
 def synthesise(args, work):
-    import make_coupled_pairs
+    from trico_basicsr.data.pair_folder import make_pairs
     pairs = {}
     for family in args.families:
         for folder in args.test_hr:
             name = osp.basename(osp.normpath(folder))
             pairs[(family, name)] = osp.join(work, f'{family}_{name}_x{args.scale}')
             if not osp.isdir(pairs[(family, name)]):
-                make_coupled_pairs.make_pairs(folder, pairs[(family, name)], args.scale, family, args.seed,
-                                              progress=False)
+                make_pairs(folder, pairs[(family, name)], args.scale, family, args.seed, progress=False)
     return pairs
-
-
-def read_pair(pair_dir, scale, file_name):
-    from trico_basicsr.data.image_io import read_image
-    return (read_image(osp.join(pair_dir, f'lq_x{scale}', file_name)),
-            read_image(osp.join(pair_dir, 'gt', file_name)))
-
-
-def evaluate_pairs(restore, pair_dir, scale, niqe):
-    """Per-image scores of one method on a pair folder, averaged over the images."""
-    per_image, out_grey, gt_grey = [], [], []
-    for file_name in sorted(os.listdir(osp.join(pair_dir, 'gt'))):
-        lq, gt = read_pair(pair_dir, scale, file_name)
-        out = restore(lq)
-        per_image.append(full_reference_scores(out, gt, scale, niqe))
-        out_grey.append(grey(out))
-        gt_grey.append(grey(gt))
-    scores = {k: float(np.mean([s[k] for s in per_image])) for k in per_image[0]}
-    scores['bright_corr'] = float(np.corrcoef(out_grey, gt_grey)[0, 1])
-    return scores
-
-
-TRACKING_PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry', 'camera')
-
-
-def tracking_photo(name, scale):
-    """scikit-image's photo ``name`` as RGB float, 48 * ``scale`` pixels square."""
-    from skimage import data as skdata
-    img = getattr(skdata, name)()
-    img = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
-    size = 48 * scale
-    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-
-
-def brightness_tracking(restore, scale):
-    """``{'slope', 'mean_abs_error'}`` of output vs target mean grey levels over the six tracking photos."""
-    from trico_basicsr.data.coupled_degradation import DegradationParams, degrade
-    darkening = DegradationParams(exposure=0.08, gamma=1.0, photons=3000.0, read_noise=0.001, blur_sigma=0.0,
-                                  jpeg_quality=0)
-    outputs, targets = [], []
-    for i, name in enumerate(TRACKING_PHOTOS):
-        gt = tracking_photo(name, scale)
-        outputs.append(grey(restore(degrade(gt, scale, darkening, np.random.default_rng(i)))))
-        targets.append(grey(gt))
-    return {'slope': float(np.polyfit(targets, outputs, 1)[0]),
-            'mean_abs_error': float(np.abs(np.subtract(outputs, targets)).mean())}
-
-
-def real_photos(folder):
-    from trico_basicsr.data.image_io import is_image_file
-    files = []
-    for parent, _, names in os.walk(folder):
-        files += [osp.join(parent, n) for n in names if is_image_file(n)]
-    if not files:
-        raise SystemExit(f'error: --real {folder}: no image files')
-    return sorted(files)
-
-
-def real_input(path, scale):
-    """A real photo area-downsampled by ``scale`` (so the output has the photo's size)."""
-    from trico_basicsr.data.coupled_degradation import downsample, mod_crop
-    from trico_basicsr.data.image_io import read_image
-    return downsample(mod_crop(read_image(path), scale), scale, 'area')
-
-
-def evaluate_real(restore, files, scale):
-    """Mean no-reference scores of one method over the real photos."""
-    scores = []
-    for path in files:
-        lq = real_input(path, scale)
-        scores.append(real_photo_scores(restore(lq), lq, scale))
-    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
 # ------------------------------------------------------------------------------------------------ reports
@@ -347,7 +199,7 @@ def markdown(results):
     if results.get('exposure_regression'):
         fit = results['exposure_regression']
         lines += [f"`{REGRESSION_BASELINE}`: bicubic, then one global gain to the mean luminance a ridge regression "
-                  f"on eight input statistics predicts (`trico_basicsr/baselines/exposure_regression.py`), fitted on "
+                  f"on eight input statistics predicts (`benchmarks/baselines/exposure_regression.py`), fitted on "
                   f"{fit['samples']} pairs ({fit['fitted_on']}); R² {fit['r2']:.2f} on them.", '']
     metrics = list(FULL_REFERENCE) + ['bright_corr'] + (['NIQE'] if results['niqe'] else [])
     for key, rows in results['synthetic'].items():
@@ -387,7 +239,7 @@ def save_panels(rows, labels, path):
                 axes[r][c].set_title(label, fontsize=7)
         axes[r][0].set_ylabel(row.get('_name', ''), fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, pil_kwargs={'quality': 85})  # a JPEG: the grids are committed
     plt.close(fig)
 
 
@@ -418,7 +270,7 @@ def main(argv=None):
     methods, identities = restorers(args, regression)
     pairs = synthesise(args, work)
     cache = ScoreCache(osp.join(work, 'scores.json'))
-    results = {'command': [osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:], 'scale': args.scale, 'seed': args.seed,
+    results = {'command': command_line().split(), 'scale': args.scale, 'seed': args.seed,
                'heldout': list(HELDOUT_FAMILIES), 'niqe': not args.skip_niqe, 'synthetic': {},
                'models': dict(spec.partition('=')[::2] for spec in args.model),
                'models_self_ensemble': dict(spec.partition('=')[::2] for spec in args.model_self_ensemble),
@@ -461,11 +313,11 @@ def main(argv=None):
             for path in darkest:
                 lq = real_input(path, args.scale)
                 night.append({'input': lq, **{method: restore(lq) for method, restore in methods.items()}})
-            save_panels(night, ['input'] + list(methods), osp.join(args.out, 'night.png'))
+            save_panels(night, ['input'] + list(methods), osp.join(args.out, 'night.jpg'))
     results['seconds'] = time.time() - start
     results['cached_scores'] = {'from_cache': cache.hits, 'computed': cache.misses}
     if grid_rows:
-        save_panels(grid_rows, ['input'] + list(methods) + ['ground truth'], osp.join(args.out, 'grid.png'))
+        save_panels(grid_rows, ['input'] + list(methods) + ['ground truth'], osp.join(args.out, 'grid.jpg'))
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
     with open(osp.join(args.out, 'results.md'), 'w') as f:
@@ -473,15 +325,6 @@ def main(argv=None):
     print(markdown(results))
 
 
-def _scoring_code():
-    """What the scores depend on in this script (its scoring functions), for the cache's method identities."""
-    import inspect
-    functions = (grey, brightness_matched, full_reference_scores, niqe_score, chroma_cast, real_photo_scores,
-                 read_pair, evaluate_pairs, real_input, evaluate_real)
-    return hashlib.sha1(''.join(inspect.getsource(f) for f in functions).encode()).hexdigest()[:16]
-
-
-SCORING_CODE = _scoring_code()
 
 if __name__ == '__main__':
     main()

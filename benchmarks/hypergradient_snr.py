@@ -1,8 +1,8 @@
 """How noisy is the hypergradient? Its signal-to-noise ratio per hyper-variable under each PGR setting.
 
-    python scripts/benchmark_hypergradient_snr.py --out docs/benchmarks/hypergradient_snr
+    python -m benchmarks.hypergradient_snr --out docs/benchmarks/hypergradient_snr
 
-Trains the demo configuration (``options/trico_demo_x4.yml``) for ``--iterations`` on the same batches
+Trains the demo configuration (``options/train/trico_demo_x4.yml``) for ``--iterations`` on the same batches
 and seeds under each setting -- the unrolled step (``response_step``: ``sgd`` at 0.01, or the levels'
 own Adam step) and the upper level's data (the training presets, or the ``upper_reinhard_skip``
 family) -- with the hypergradient every ``--upper-interval`` iterations. Reports, over the last
@@ -17,9 +17,8 @@ from os import path as osp
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
-from trico_basicsr.utils.reports import command_line, write_report
+from benchmarks.common import ROOT, command_line, write_report
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 SETTINGS = {
     'sgd unroll, upper data = training presets': {'train:pgr:response_step': 'sgd',
                                                   'train:pgr:upper_data:preset': None},
@@ -81,7 +80,7 @@ def markdown(results, command):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'))
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'train', 'trico_demo_x4.yml'))
     parser.add_argument('--iterations', type=int, default=400)
     parser.add_argument('--warmup', type=int, default=100)
     parser.add_argument('--upper-interval', type=int, default=10)
@@ -97,7 +96,7 @@ def main(argv=None):
         print(name, results['settings'][name], flush=True)
     from trico_basicsr.pgr.config import DEFAULTS
     results['window'] = DEFAULTS.snr_window
-    write_report(args.out, results, markdown(results, command_line(ROOT)))
+    write_report(args.out, results, markdown(results, command_line()))
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 """CPU inference time for a ~1-megapixel output, and tiled-versus-whole agreement.
 
-    python scripts/benchmark_inference.py --out docs/benchmarks/inference
+    python -m benchmarks.inference --out docs/benchmarks/inference
 
 Times one forward pass producing a 1024x1024 output (256x256 input at x4, 512x512 at x2) for the
 shipped and full-size TriCo configurations and, in the same run, BasicSR's stock ``MSRResNet`` x4
@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from os import path as osp
 
@@ -22,8 +21,8 @@ import numpy as np
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
+from benchmarks.common import ROOT, command_line
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 REFERENCE = 'MSRResNet x4 (BasicSR, stock)'
 
 
@@ -45,9 +44,9 @@ def time_forward(net, size, repeats, layout=torch.contiguous_format):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', nargs='*', default=['options/trico_demo_bsd100_x4.yml',
-                                                         'options/trico_demo_bsd100_x2.yml', 'options/trico_x4.yml',
-                                                         'options/trico_x2.yml'])
+    parser.add_argument('--options', nargs='*', default=['options/train/trico_light_x4.yml',
+                                                         'options/train/trico_light_x2.yml',
+                                                         'options/train/trico_x4.yml', 'options/train/trico_x2.yml'])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_light_x4.pth'))
     parser.add_argument('--image', help='a real dark photo for the tiling check')
@@ -88,7 +87,7 @@ def main(argv=None):
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.json', 'w') as f:
         json.dump(results, f, indent=1)
-    lines = ['# CPU inference', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
+    lines = ['# CPU inference', '', f'`{command_line()}` '
              f"-- torch {results['torch']}, {results['threads']} threads, fp32, median of {args.repeats}.", '',
              'Seconds per 1-megapixel output; "x MSRResNet" divides by the reference in the same layout, '
              'measured in the same run. `scripts/enhance.py` (`TriCoEnhancer`) runs channels_last.', '',

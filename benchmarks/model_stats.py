@@ -1,6 +1,6 @@
 """Parameters and multiply-accumulates per output megapixel of TriCo configurations and BasicSR archs.
 
-    python scripts/model_stats.py --out docs/benchmarks/model_stats
+    python -m benchmarks.model_stats --out docs/benchmarks/model_stats
 
 For each option file (``network_g``) and for BasicSR's MSRResNet, RRDBNet (ESRGAN) and SwinIR (classical
 SR, x4 settings of their papers), counts trainable and frozen parameters and the MACs of one forward
@@ -12,12 +12,12 @@ import copy
 import glob
 import json
 import os
-import sys
 from os import path as osp
 
 import torch
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+from benchmarks.common import ROOT, command_line
+
 BASICSR_ARCHS = {
     'MSRResNet (BasicSR)': {'type': 'MSRResNet', 'num_in_ch': 3, 'num_out_ch': 3, 'num_feat': 64, 'num_block': 16,
                             'upscale': 4},
@@ -49,12 +49,12 @@ def count(network_opt, size=64):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', nargs='*', help='option files (default: options/*.yml with a network_g)')
+    parser.add_argument('--options', nargs='*', help='option files (default: options/train/*.yml)')
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'model_stats'))
     args = parser.parse_args(argv)
     import trico_basicsr  # noqa: F401
     from trico_basicsr.utils.options import read_options
-    files = args.options or sorted(glob.glob(osp.join(ROOT, 'options', '*.yml')))
+    files = args.options or sorted(glob.glob(osp.join(ROOT, 'options', 'train', '*.yml')))
     rows = {}
     for path in files:
         network = read_options(path).get('network_g')
@@ -65,7 +65,7 @@ def main(argv=None):
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.json', 'w') as f:
         json.dump(rows, f, indent=1)
-    lines = ['# Model size and compute', '', f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` '
+    lines = ['# Model size and compute', '', f'`{command_line()}` '
              '(MACs of convolutions and matrix products, 64x64 input).', '',
              '| model | arch | scale | trainable params (M) | frozen params (M) | GMACs per output megapixel |',
              '|---|---|---|---|---|---|']

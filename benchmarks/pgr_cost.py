@@ -1,6 +1,6 @@
 """Seconds per iteration: plain joint training versus each PGR phase, measured in one process.
 
-    python scripts/benchmark_pgr_cost.py --out docs/benchmarks/pgr_cost
+    python -m benchmarks.pgr_cost --out docs/benchmarks/pgr_cost
 
 "Plain joint" is one fixed-weight step of the whole net: one forward, one backward of
 ``g + f_direct`` (every loss term, hand-set weights) and one Adam step. The PGR rows are
@@ -16,15 +16,12 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 from os import path as osp
 
 import torch
 
-from trico_basicsr.utils.timing import device_name, median_seconds
-
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+from benchmarks.common import ROOT, command_line, device_name, median_seconds
 
 
 def build(options, overrides, root):
@@ -77,10 +74,10 @@ def network_overrides(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_x4.yml'),
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'train', 'trico_demo_x4.yml'),
                         help='options whose data, PGR settings and (without --network) network are used')
     parser.add_argument('--network', help="another options file whose network_g and train.pgr are timed on "
-                        "--options' data (e.g. options/trico_x4.yml, whose LMDBs need not exist)")
+                        "--options' data (e.g. options/train/trico_x4.yml, whose LMDBs need not exist)")
     parser.add_argument('--gt-size', type=int, help="HR patch size (default: --options')")
     parser.add_argument('--batch', type=int, help="batch size (default: --options')")
     parser.add_argument('--hvp', choices=('finite_difference', 'double_backward'), nargs='+',
@@ -152,7 +149,7 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     network = f" with the network and PGR options of `{results['network']}`" if results['network'] else ''
     lines = ['# PGR cost per iteration', '',
-             f'`python {" ".join([osp.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}` -- options '
+             f'`{command_line()}` -- options '
              f"`{results['options']}`{network}, {results['device']}, torch {results['torch']}, "
              f'median of {args.repeats}.', '']
     for mode, data in results['modes'].items():

@@ -1,7 +1,7 @@
 """Fair multi-seed benchmark: does learning the upper level (PGR) beat hand-set and tuned fixed training?
 
-    python scripts/benchmark_quality.py --train-hr datasets/BSD100 --test-hr datasets/Set14 datasets/Set5 \
-        --options options/trico_demo_bsd100_x4.yml --iters 1500 --seeds 0 1 2 \
+    python -m benchmarks.quality --train-hr datasets/BSD100 --test-hr datasets/Set14 datasets/Set5 \
+        --options options/train/trico_light_x4_stage1.yml --iters 1500 --seeds 0 1 2 \
         --real datasets/SCI --out docs/benchmarks/quality_x4
 
 Every learned method trains the same network (``--options``) on the same images -- the training
@@ -65,8 +65,8 @@ from os import path as osp
 import numpy as np
 import yaml
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
+from benchmarks.common import ROOT, ScoreCache, command_line, file_sha1, write_report
+from benchmarks.scoring import SCORING_CODE, evaluate_pairs, evaluate_real, real_photos
 
 PIXEL_TERMS = ('pixel', 'coupling')  # kept at their weight by every grid point
 # PGR variants compared against PGR: the train.pgr options each adds to the 'pgr' run's
@@ -90,7 +90,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--train-hr', required=True, help='folder of normal-light HR training images')
     parser.add_argument('--test-hr', nargs='+', required=True, help='folders of HR test images (one test set each)')
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_demo_bsd100_x4.yml'),
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'train', 'trico_light_x4_stage1.yml'),
                         help='the TriCo options every method shares (network, data, mix, PGR settings)')
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
     parser.add_argument('--iters', type=int, default=1500, help='training iterations of each learned method')
@@ -143,20 +143,21 @@ def parse_args(argv=None):
 
 
 # ------------------------------------------------------------------------------------------------ options
-def base_options(args):
-    """The shared options: ``--options`` with the benchmark's data, budget and no validation."""
+def base_options(options, train_hr, scale, gt_size=None, batch=None):
+    """The shared options: the file ``options`` with the benchmark's data (the HR images ``train_hr``),
+    ``scale``, crop size and batch (None: the file's), no validation and no starting checkpoint."""
     from trico_basicsr.utils.options import read_options
-    opt = read_options(args.options)
-    opt['scale'] = args.scale
-    opt['network_g']['upscale'] = args.scale
+    opt = read_options(options)
+    opt['scale'] = scale
+    opt['network_g']['upscale'] = scale
     train = opt['datasets']['train']
     if not train.get('upper_split'):
-        raise SystemExit(f'error: {args.options}: datasets.train needs an upper_split (the held-out images)')
-    bundled = str(args.train_hr).startswith('skimage:')  # scikit-image's photos (tests, demos)
-    train.update(dataroot_gt=args.train_hr if bundled else osp.abspath(args.train_hr),
-                 name='skimage' if bundled else osp.basename(osp.normpath(args.train_hr)))
+        raise SystemExit(f'error: {options}: datasets.train needs an upper_split (the held-out images)')
+    bundled = str(train_hr).startswith('skimage:')  # scikit-image's photos (tests, demos)
+    train.update(dataroot_gt=train_hr if bundled else osp.abspath(train_hr),
+                 name='skimage' if bundled else osp.basename(osp.normpath(train_hr)))
     train.pop('meta_info_file', None)
-    for key, value in (('gt_size', args.gt_size), ('batch_size_per_gpu', args.batch)):
+    for key, value in (('gt_size', gt_size), ('batch_size_per_gpu', batch)):
         if value:
             train[key] = value
     opt['datasets'] = {'train': train}  # no validation: the runs are scored afterwards, all alike
@@ -191,7 +192,11 @@ def fixed_terms(opt, scale):
 
 
 def method_options(base, method, iters, seed, args, work, grid_scale=None):
-    """Options of one run; ``method`` is ``fixed`` (with ``grid_scale``), a PGR variant or a cascade stage."""
+    """Options of one run; ``method`` is ``fixed`` (with ``grid_scale``), a PGR variant or a cascade stage.
+
+    ``args`` (this benchmark's arguments) gives the PGR variants' upper data and learning rate; the other
+    methods do not read it (None will do).
+    """
     opt = with_budget(copy.deepcopy(base), iters)
     opt['manual_seed'] = seed
     pgr = opt['train'].setdefault('pgr', {})
@@ -294,15 +299,14 @@ class Runs:
 # ------------------------------------------------------------------------------------------------ data
 def selection_pairs(args, base, work):
     """Pairs of the held-out (upper-split) training images, or of ``--upper-images``, degraded with the upper family."""
-    import make_coupled_pairs
-
     from trico_basicsr.data.image_source import ImageSource
+    from trico_basicsr.data.pair_folder import make_pairs
     from trico_basicsr.data.upper_split import select_split
     if args.upper_images:
         out = osp.join(work, 'pairs', f'selection_{args.upper_family}_'
                                       f'{osp.basename(osp.normpath(args.upper_images))}_x{args.scale}')
         if not osp.isdir(out):
-            make_coupled_pairs.make_pairs(osp.abspath(args.upper_images), out, args.scale, args.upper_family,
+            make_pairs(osp.abspath(args.upper_images), out, args.scale, args.upper_family,
                                           args.data_seed, progress=False)
         return out
     out = osp.join(work, 'pairs', f'selection_{args.upper_family}_x{args.scale}')
@@ -316,15 +320,14 @@ def selection_pairs(args, base, work):
         target = osp.join(links, osp.basename(held_out.path(index)))
         if not osp.lexists(target):
             os.symlink(osp.abspath(held_out.path(index)), target)
-    make_coupled_pairs.make_pairs(links, out, args.scale, args.upper_family, args.data_seed, progress=False)
+    make_pairs(links, out, args.scale, args.upper_family, args.data_seed, progress=False)
     return out
 
 
 def test_pairs(args, work):
     """``{'<family> / <test set>': pair folder}`` for every never-trained family and test set."""
-    import make_coupled_pairs
-
     from trico_basicsr.data.coupled_degradation import HELDOUT_FAMILIES
+    from trico_basicsr.data.pair_folder import make_pairs
     pairs = {}
     for family in args.families:
         if family not in HELDOUT_FAMILIES:
@@ -333,49 +336,44 @@ def test_pairs(args, work):
             name = osp.basename(osp.normpath(folder))
             pairs[f'{family} / {name}'] = osp.join(work, 'pairs', f'{family}_{name}_x{args.scale}')
             if not osp.isdir(pairs[f'{family} / {name}']):
-                make_coupled_pairs.make_pairs(folder, pairs[f'{family} / {name}'], args.scale, family,
+                make_pairs(folder, pairs[f'{family} / {name}'], args.scale, family,
                                               args.data_seed, progress=False)
     return pairs
 
 
 # ------------------------------------------------------------------------------------------------ scoring
-def to_bgr_uint8(img):
-    return np.ascontiguousarray(np.clip(np.rint(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
-
-
 class Scorer:
     """Scores of a checkpoint (cached by its SHA-1 and the data): selection PSNR, test sets, real photos."""
 
     def __init__(self, args, work, selection, tests):
-        import benchmark_generalisation as gen
-        self.gen, self.args, self.selection, self.tests = gen, args, selection, tests
-        self.cache = gen.ScoreCache(osp.join(work, 'scores.json'))
-        self.real = gen.real_photos(args.real)[:args.real_count] if args.real else []
+        self.args, self.selection, self.tests = args, selection, tests
+        self.cache = ScoreCache(osp.join(work, 'scores.json'))
+        self.real = real_photos(args.real)[:args.real_count] if args.real else []
 
     def restorer(self, method):
-        from trico_basicsr.baselines import bicubic_auto_exposure
+        from benchmarks.baselines import bicubic_auto_exposure
         if method == 'bicubic_auto_exposure':
-            return (lambda lq: bicubic_auto_exposure(lq, self.args.scale)), f'bicubic+AE @ {self.gen.SCORING_CODE}'
+            return (lambda lq: bicubic_auto_exposure(lq, self.args.scale)), f'bicubic+AE @ {SCORING_CODE}'
         from trico_basicsr.utils.inference import TriCoEnhancer
-        identity = f'checkpoint {self.gen._sha1(method)} @ {self.gen.SCORING_CODE}'
+        identity = f'checkpoint {file_sha1(method)} @ {SCORING_CODE}'
         return TriCoEnhancer(method, device='cpu').enhance, identity
 
     def scores(self, method):
         """``{'selection_PSNR', 'test': {set: {PSNR, SSIM, ...}}, 'real': {...}}`` of a checkpoint or baseline."""
-        gen, scale = self.gen, self.args.scale
+        scale = self.args.scale
         restore, identity = self.restorer(method)
         out = {'test': {}}
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             out['selection_PSNR'] = self.cache.get(
                 f'selection {self.selection} x{scale} | {identity}',
-                lambda: gen.evaluate_pairs(restore, self.selection, scale, niqe=False))['PSNR']
+                lambda: evaluate_pairs(restore, self.selection, scale, niqe=False))['PSNR']
             for name, folder in self.tests.items():
                 out['test'][name] = self.cache.get(f'{name} x{scale} seed {self.args.data_seed} | {identity}',
-                                                   lambda: gen.evaluate_pairs(restore, folder, scale, niqe=False))
+                                                   lambda: evaluate_pairs(restore, folder, scale, niqe=False))
             if self.real:
                 out['real'] = self.cache.get(f'real {self.args.real} ({len(self.real)}) x{scale} | {identity}',
-                                             lambda: gen.evaluate_real(restore, self.real, scale))
+                                             lambda: evaluate_real(restore, self.real, scale))
         return out
 
 
@@ -583,10 +581,9 @@ def main(argv=None):
     import torch
 
     import trico_basicsr  # noqa: F401
-    from trico_basicsr.utils.reports import command_line, write_report
     torch.set_num_threads(args.threads)
     work = osp.abspath(args.work or osp.join(args.out, 'work'))
-    base = base_options(args)
+    base = base_options(args.options, args.train_hr, args.scale, args.gt_size, args.batch)
     selection, tests = selection_pairs(args, base, work), test_pairs(args, work)
     scorer = Scorer(args, work, selection, tests)
     runs = Runs(work, args.threads, args.max_runs)
@@ -667,7 +664,7 @@ def main(argv=None):
         total = len(ImageSource(osp.abspath(args.train_hr)))
         held_out = len(select_split(ImageSource(osp.abspath(args.train_hr)), train_opt['upper_split'], 'upper',
                                     '--train-hr'))
-        summary = {'command': command_line(ROOT), 'date': time.strftime('%Y-%m-%d'),
+        summary = {'command': command_line(), 'date': time.strftime('%Y-%m-%d'),
                    'config': {'options': osp.relpath(args.options, ROOT), 'scale': args.scale, 'iters': args.iters,
                               'seeds': args.seeds, 'grid': args.grid, 'families': args.families,
                               'upper_family': args.upper_family, 'upper_images': args.upper_images,

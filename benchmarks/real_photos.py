@@ -31,8 +31,8 @@ from basicsr.metrics import calculate_niqe, calculate_psnr, calculate_ssim
 # isort: on
 from tqdm import tqdm
 
-from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
-from trico_basicsr.baselines.exposure_regression import gain_to_mean_luminance, luminance
+from benchmarks.baselines import bicubic_auto_exposure, lime_bicubic
+from benchmarks.baselines.exposure_regression import gain_to_mean_luminance, luminance
 from trico_basicsr.data.image_io import is_image_file, read_image, to_uint8
 from trico_basicsr.metrics.delta_e_metric import calculate_delta_e
 

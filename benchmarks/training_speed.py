@@ -1,7 +1,7 @@
 """Training throughput of a TriCo step next to BasicSR's stock MSRResNet, measured in one run.
 
-    python scripts/benchmark_training_speed.py --out docs/benchmarks/training_speed_cpu      # 2 CPU cores
-    python scripts/benchmark_training_speed.py --gt-size 192 --batches 8 32 \\
+    python -m benchmarks.training_speed --out docs/benchmarks/training_speed_cpu      # 2 CPU cores
+    python -m benchmarks.training_speed --gt-size 192 --batches 8 32 \\
         --out docs/benchmarks/training_speed_gpu                                          # on a GPU
 
 Rows, all on the device this runs on, each at the same batch size and patch size (so at equal output
@@ -27,10 +27,8 @@ from os import path as osp
 import torch
 
 import trico_basicsr  # noqa: F401  (before any basicsr import: applies the compat fixes)
-from trico_basicsr.utils.reports import command_line, write_report
-from trico_basicsr.utils.timing import device_name, median_seconds
+from benchmarks.common import ROOT, command_line, device_name, median_seconds, write_report
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
 REFERENCE = 'MSRResNet (BasicSR SRModel, stock)'
 
 
@@ -77,7 +75,7 @@ def trico_model(options, root, changes):
     overrides = {'network_g': network, 'scale': network['upscale'], 'train:ema_decay': 0,
                  'train:pgr:phases:cooperative_start': None, 'train:pgr:phases:trilevel_start': None,
                  'train:pgr:train_levels': ['sr', 'illum'], 'datasets:train:upper_split': None, **changes}
-    demo = osp.join(ROOT, 'options', 'trico_demo_x4.yml')  # its online dataset needs no files
+    demo = osp.join(ROOT, 'options', 'train', 'trico_demo_x4.yml')  # its online dataset needs no files
     return build_model(load_training_options(demo, root, **overrides))
 
 
@@ -187,9 +185,9 @@ def markdown(results, command):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'trico_x4.yml'),
+    parser.add_argument('--options', default=osp.join(ROOT, 'options', 'train', 'trico_x4.yml'),
                         help='whose network_g is timed (default: the full-size TriCo x4)')
-    parser.add_argument('--loader-options', default=osp.join(ROOT, 'options', 'trico_demo_bsd100_x4.yml'),
+    parser.add_argument('--loader-options', default=osp.join(ROOT, 'options', 'train', 'trico_light_x4_stage1.yml'),
                         help='whose training dataset is timed per worker')
     parser.add_argument('--weights', default=osp.join(ROOT, 'weights', 'trico_light_x4.pth'),
                         help='trained checkpoint whose outputs compare AMP with float32')
@@ -203,7 +201,7 @@ def main(argv=None):
     parser.add_argument('--out', default=osp.join(ROOT, 'docs', 'benchmarks', 'training_speed_cpu'))
     args = parser.parse_args(argv)
     results = measure(args)
-    write_report(args.out, results, markdown(results, command_line(ROOT)))
+    write_report(args.out, results, markdown(results, command_line()))
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
 Fine-tunes of one pretrained network usually stay in one basin of the loss, so the mean of their
 weights is a network of its own, often better on data none of them was tuned for than each of them
 (Wortsman et al., "Model soups", ICML 2022). Runs trained from different starts are not expected to
-average well: score every soup before using it (``scripts/benchmark_generalisation.py``).
+average well: score every soup before using it (``benchmarks/generalisation.py``).
 
 Each input is a BasicSR checkpoint holding ``params_ema`` and/or ``params`` (TriLevelModel's, or
 ``scripts/export_checkpoints.py``'s). The output holds ``params_ema`` (inference reads it first) and

@@ -1,6 +1,6 @@
 """Export a training run's best and last checkpoints for shipping: weight average only, arch options kept.
 
-    python scripts/export_checkpoints.py --experiment experiments/trico_bsd100_x4 --log train.log --out OUT
+    python scripts/export_checkpoints.py --experiment experiments/trico_large_x4_stage1 --log train.log --out OUT
 
 "Best" is the saved checkpoint whose validation PSNR (read from the training log, BasicSR's
 ``# psnr:`` lines; with several validation sets, their mean -- weights/README.md's selection rule) is

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 
-"$PY" trico_basicsr/train.py -opt options/trico_demo_x4.yml "$@"
+"$PY" trico_basicsr/train.py -opt options/train/trico_demo_x4.yml "$@"
 "$PY" scripts/make_coupled_pairs.py --hr skimage:chelsea,astronaut,coffee --out out/demo/pairs --scale 4 \
     --preset ultra_dark --seed 0 --overwrite
 "$PY" scripts/enhance.py -i out/demo/pairs/lq_x4 -o out/demo/enhanced \

@@ -1,15 +1,12 @@
 import os
 import shutil
-import sys
 import uuid
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
-if ROOT not in sys.path:  # lets tests import tests.helpers
-    sys.path.insert(0, ROOT)
+import trico_basicsr  # noqa: F401  (apply the compat fixes before any basicsr import in tests)
 
-import trico_basicsr  # noqa: E402,F401  (apply the compat fixes before any basicsr import in tests)
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 
 
 @pytest.fixture

@@ -1,15 +1,10 @@
 """scripts/average_checkpoints.py: a weighted mean of weights, loadable by inference; mismatches refused."""
-import sys
-from os import path as osp
 
 import pytest
 import torch
 
-from tests.helpers.runs import ROOT
+from scripts.average_checkpoints import average_state_dicts, main
 from trico_basicsr.utils.inference import load_checkpoint_network
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-from average_checkpoints import average_state_dicts, main  # noqa: E402
 
 NET = {'type': 'SRVGGNetCompact', 'num_in_ch': 3, 'num_out_ch': 3, 'num_feat': 4, 'num_conv': 1, 'upscale': 2}
 

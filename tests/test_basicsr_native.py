@@ -14,8 +14,9 @@ MSRRESNET = os.path.join(ROOT, 'options', 'pgr_msrresnet_x4.yml')
 
 @pytest.mark.slow
 def test_dist_train_script_runs_two_cpu_processes(experiment_name):
-    proc = run(['bash', 'scripts/dist_train.sh', '2', 'options/trico_demo_x4.yml', '--force_yml', 'train:total_iter=2',
-                'val:val_freq=2', f'name={experiment_name}', 'datasets:train:batch_size_per_gpu=2'],
+    proc = run(['bash', 'scripts/dist_train.sh', '2', 'options/train/trico_demo_x4.yml', '--force_yml',
+                'train:total_iter=2', 'val:val_freq=2', f'name={experiment_name}',
+                'datasets:train:batch_size_per_gpu=2'],
                env={'PYTHON': sys.executable, 'PORT': free_port()})
     assert 'World size (gpu number): 2' in proc.stdout + proc.stderr
     assert os.path.isfile(os.path.join(ROOT, 'experiments', experiment_name, 'models', 'net_g_latest.pth'))
@@ -29,7 +30,7 @@ def test_dist_scripts_explain_their_usage():
 
 @pytest.mark.slow
 def test_basicsr_test_command_with_the_shipped_weights(experiment_name):
-    run([sys.executable, 'basicsr/test.py', '-opt', 'options/test_trico_demo_x4.yml', '--force_yml',
+    run([sys.executable, 'basicsr/test.py', '-opt', 'options/test/test_trico_light_x4.yml', '--force_yml',
          f'name={experiment_name}'])
     results = os.path.join(ROOT, 'results', experiment_name)
     log = open(glob.glob(os.path.join(results, 'test_*.log'))[0]).read()

@@ -11,7 +11,8 @@ import pytest
 import torch
 from basicsr.data import build_dataset
 
-from tests.helpers.runs import ROOT, run
+from scripts import create_lmdb, make_coupled_pairs
+from tests.helpers.runs import run
 from trico_basicsr.data.coupled_degradation import (
     DegradationParams,
     add_sensor_noise,
@@ -24,10 +25,6 @@ from trico_basicsr.data.draw_sampler import DrawKeySampler
 from trico_basicsr.data.image_io import read_image
 from trico_basicsr.data.upper_split import upper_split_indices
 from trico_basicsr.data.upper_stream import UpperLevelStream
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-import create_lmdb  # noqa: E402
-import make_coupled_pairs  # noqa: E402
 
 PHOTOS = ('astronaut', 'coffee', 'rocket', 'chelsea', 'immunohistochemistry')
 

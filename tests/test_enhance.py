@@ -10,13 +10,12 @@ import torch
 from basicsr.archs import build_network
 
 from tests.helpers.runs import ROOT, run
-from trico_basicsr.baselines import bicubic_auto_exposure, lime_bicubic
 from trico_basicsr.data.image_io import read_image
 from trico_basicsr.utils.inference import TriCoEnhancer, load_checkpoint_network
 
 NET = {'type': 'TriCoNet', 'upscale': 4, 'illum_feat': 8, 'illum_block': 1, 'num_feat': 8, 'num_block': 2,
        'ihem_every': 1, 'semantic': 'mobilenet_v2', 'semantic_layer': 'features.6', 'semantic_weights': 'torchvision'}
-# Measured with the shipped weights (scripts/benchmark_inference.py): at the default tile_pad of 48 input
+# Measured with the shipped weights (benchmarks/inference.py): at the default tile_pad of 48 input
 # pixels, tiles differ from whole-image inference by about 0.02 grey levels (8 bit); 24 gives up to 9.
 TILE_TOLERANCE = 1.0 / 255
 SHIPPED_X4 = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
@@ -127,9 +126,3 @@ def test_cli_without_model_uses_the_shipped_demo_weights(dark_folder, tmp_path):
     assert sorted(os.listdir(tmp_path / 'o')) == ['chelsea.png', 'coffee.png']
 
 
-@pytest.mark.parametrize('baseline', [bicubic_auto_exposure, lime_bicubic])
-def test_classical_baselines_brighten_and_upscale(baseline, dark_folder):
-    lq = read_image(osp.join(dark_folder, 'coffee.png'))
-    out = baseline(lq, 4)
-    assert out.shape == (lq.shape[0] * 4, lq.shape[1] * 4, 3) and 0 <= out.min() and out.max() <= 1
-    assert out.mean() > 3 * lq.mean()

@@ -1,13 +1,8 @@
 """scripts/export_checkpoints.py reads validation PSNRs from BasicSR training logs."""
-import sys
-from os import path as osp
 
 import pytest
 
-from tests.helpers.runs import ROOT
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-from export_checkpoints import validation_psnr, validation_psnr_by_set  # noqa: E402
+from scripts.export_checkpoints import validation_psnr, validation_psnr_by_set
 
 LOG = """\
 INFO: [run..][epoch:  0, iter:     500, lr:(4.0e-04,)] l_sr: 1.0

@@ -150,24 +150,6 @@ def test_the_model_unrolls_its_optimisers_step_once_they_have_state(root):
     assert sgd._response_steps() is None
 
 
-def test_the_snr_benchmark_reports_every_hyper_variable(tmp_path):
-    import json
-    import subprocess
-    import sys
-
-    from tests.helpers.runs import ROOT
-    out = tmp_path / 'snr'
-    done = subprocess.run([sys.executable, 'scripts/benchmark_hypergradient_snr.py', '--iterations', '12', '--warmup',
-                           '2', '--upper-interval', '2', '--settings', 'Adam unroll, upper data = upper_reinhard_skip',
-                           '--out', str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    settings = json.loads(out.with_suffix('.json').read_text())['settings']
-    result = settings['Adam unroll, upper data = upper_reinhard_skip']
-    assert result['hypergradients'] == 6  # iterations 2, 4, ..., 12
-    assert len(result['snr']) == 10 and all(v >= 0 for v in result['snr'].values())
-    assert out.with_suffix('.md').read_text().startswith('# Hypergradient signal-to-noise ratio')
-
-
 def test_optimiser_variants_the_rule_does_not_model_fall_back_to_sgd():
     from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
     for make in (lambda p: torch.optim.Adam([p], lr=1e-2, amsgrad=True),

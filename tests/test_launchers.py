@@ -14,7 +14,7 @@ TORCHRUN = [sys.executable, '-m', 'torch.distributed.run']
 @pytest.mark.slow
 @pytest.mark.parametrize('launcher', ['trico_basicsr/train.py', 'basicsr/train.py'])
 def test_demo_command_writes_a_checkpoint(experiment_name, launcher):
-    run([sys.executable, launcher, '-opt', 'options/trico_demo_x4.yml', '--force_yml', 'train:total_iter=2',
+    run([sys.executable, launcher, '-opt', 'options/train/trico_demo_x4.yml', '--force_yml', 'train:total_iter=2',
          'val:val_freq=2', f'name={experiment_name}'])
     models = os.path.join(ROOT, 'experiments', experiment_name, 'models')
     assert 'net_g_latest.pth' in os.listdir(models)

@@ -13,14 +13,10 @@ import pytest
 import torch
 import yaml
 
+from scripts import create_lmdb, enhance, make_coupled_pairs
 from tests.helpers.runs import ROOT, TINY, load_params, max_abs_diff, run, train_in_process
 from trico_basicsr.data.image_io import read_image
 from trico_basicsr.utils import atomic, compat
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-import create_lmdb  # noqa: E402
-import enhance  # noqa: E402
-import make_coupled_pairs  # noqa: E402
 
 EMA = ['train:ema_decay=0.9']
 COMMON = ['train:pgr:phases:cooperative_start=2', 'train:pgr:phases:trilevel_start=3', 'val:val_freq=1000', *EMA]

@@ -1,15 +1,10 @@
 """scripts/set_prior_exponent.py: a new prior exponent keeps the gain at the reference level, lowers it below."""
-import sys
-from os import path as osp
 
 import pytest
 import torch
 
-from tests.helpers.runs import ROOT
+from scripts.set_prior_exponent import main, set_prior_exponent
 from trico_basicsr.archs.illum_arch import IllumNet
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-from set_prior_exponent import main, set_prior_exponent  # noqa: E402
 
 
 def _illum_net():

@@ -136,8 +136,7 @@ def test_nan_weights_are_refused_naming_the_checkpoint(folder, tmp_path):
 
 
 def test_nan_output_is_an_error_naming_file_and_checkpoint_and_writes_nothing(folder, tmp_path, monkeypatch, capsys):
-    sys.path.insert(0, osp.join(ROOT, 'scripts'))
-    import enhance
+    from scripts import enhance
     _dark_png(folder / 'a.png')
     from trico_basicsr.utils import inference
 

@@ -29,9 +29,3 @@ def test_unknown_option_lists_valid_keys_and_suggests_the_closest():
     assert "did you mean 'upper_interval'" in message and 'Valid keys: hvp, phases, upper_interval' in message
 
 
-def test_median_seconds_runs_warmup_then_repeats_and_names_the_device():
-    from trico_basicsr.utils.timing import device_name, median_seconds
-    calls = []
-    seconds = median_seconds(lambda: calls.append(1), repeats=3, warmup=2)
-    assert len(calls) == 5 and 0 <= seconds < 1
-    assert 'CPU' in device_name() or 'NVIDIA' in device_name()

@@ -1,6 +1,6 @@
 """Test with BasicSR's own pipeline and this plugin's components.
 
-    python trico_basicsr/test.py -opt options/test_trico_x4.yml
+    python trico_basicsr/test.py -opt options/test/test_trico_x4.yml
 
 Results land in ``results/<name>/`` under the repository root (the folder above this file).
 """

@@ -1,7 +1,7 @@
 """Train with BasicSR's own pipeline and this plugin's components.
 
-    python trico_basicsr/train.py -opt options/trico_demo_x4.yml [--auto_resume] [--debug] [--force_yml k=v ...]
-    torchrun --nproc_per_node=N trico_basicsr/train.py -opt options/trico_x4.yml --launcher pytorch
+    python trico_basicsr/train.py -opt options/train/trico_demo_x4.yml [--auto_resume] [--debug] [--force_yml k=v ...]
+    torchrun --nproc_per_node=N trico_basicsr/train.py -opt options/train/trico_x4.yml --launcher pytorch
 
 ``experiments/`` and ``tb_logger/`` are created under the repository root (the folder above this file).
 """

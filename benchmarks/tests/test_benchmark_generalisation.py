@@ -12,7 +12,7 @@ from tests.helpers.runs import ROOT, run
 def test_benchmark_writes_tables_and_reuses_cached_scores(tmp_path):
     hr = write_photos(tmp_path / 'hr')
     checkpoint = osp.join(ROOT, 'weights', 'trico_light_x4.pth')
-    command = [sys.executable, 'scripts/benchmark_generalisation.py', '--test-hr', str(hr), '--scale', '4',
+    command = [sys.executable, '-m', 'benchmarks.generalisation', '--test-hr', str(hr), '--scale', '4',
                '--families', 'heldout_aces_lanczos', '--skip-niqe', '--model', f'shipped={checkpoint}',
                '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
     run(command)
@@ -21,7 +21,7 @@ def test_benchmark_writes_tables_and_reuses_cached_scores(tmp_path):
     assert set(scores) == {'bicubic + auto-exposure', 'LIME + bicubic', 'shipped'}
     assert all(np.isfinite(s['PSNR']) and s['PSNR'] > 5 for s in scores.values())
     assert first['cached_scores'] == {'from_cache': 0, 'computed': 3}
-    assert (tmp_path / 'out' / 'grid.png').is_file() and '| shipped |' in (tmp_path / 'out' / 'results.md').read_text()
+    assert (tmp_path / 'out' / 'grid.jpg').is_file() and '| shipped |' in (tmp_path / 'out' / 'results.md').read_text()
     run(command)
     second = json.loads((tmp_path / 'out' / 'results.json').read_text())
     assert second['cached_scores'] == {'from_cache': 3, 'computed': 0}

@@ -7,10 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.helpers.runs import ROOT, TINY, run
-
-sys.path.insert(0, osp.join(ROOT, 'scripts'))
-import benchmark_quality as bq  # noqa: E402
+from benchmarks import quality as bq
+from tests.helpers.runs import TINY, run
 
 
 def _folder(path, names, size):
@@ -28,7 +26,7 @@ def _folder(path, names, size):
 def base(tmp_path):
     train = _folder(tmp_path / 'train', ('astronaut', 'coffee', 'rocket', 'chelsea'), (64, 64))
     args = bq.parse_args(['--train-hr', train, '--test-hr', train, '--options', TINY, '--out', str(tmp_path / 'o')])
-    return args, bq.base_options(args)
+    return args, bq.base_options(args.options, args.train_hr, args.scale, args.gt_size, args.batch)
 
 
 def test_every_method_trains_on_the_same_images_and_data(base, tmp_path):
@@ -75,7 +73,7 @@ def test_upper_images_from_another_collection_feed_the_upper_level_and_the_selec
     with pytest.raises(SystemExit):  # the test images may not tune the upper level
         bq.parse_args(common + ['--test-hr', test, upper, '--upper-images', upper])
     args = bq.parse_args(common + ['--test-hr', test, '--upper-images', upper])
-    opt = bq.base_options(args)
+    opt = bq.base_options(args.options, args.train_hr, args.scale, args.gt_size, args.batch)
     pgr = bq.method_options(opt, 'pgr', 100, 0, args, str(tmp_path))['train']['pgr']['upper_data']
     assert pgr['source'] == 'dataset' and pgr['dataset']['dataroot_gt'] == osp.abspath(upper)
     assert pgr['dataset']['preset'] == 'camera_mix' and pgr['dataset']['gt_size'] == opt['datasets']['train']['gt_size']
@@ -163,7 +161,7 @@ def test_lambda_trajectory_is_read_from_the_training_log(tmp_path):
 def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
     train = _folder(tmp_path / 'train', ('astronaut', 'coffee', 'rocket', 'chelsea'), (64, 64))
     test = _folder(tmp_path / 'test', ('camera',), (48, 48))
-    command = [sys.executable, 'scripts/benchmark_quality.py', '--train-hr', train, '--test-hr', test,
+    command = [sys.executable, '-m', 'benchmarks.quality', '--train-hr', train, '--test-hr', test,
                '--options', TINY, '--iters', '3', '--gt-size', '32', '--seeds', '0', '--grid', '0', '1',
                '--methods', 'fixed', 'pgr', 'best_fixed_equal_time', 'pgr_gauss_newton',
                'best_fixed_equal_time_gauss_newton', 'mixture_corners', '--corner-presets', 'dark', 'clean',
@@ -195,7 +193,7 @@ def test_benchmark_runs_end_to_end_and_resumes_without_retraining(tmp_path):
 
 
 def test_cascade_script_trains_both_stages_on_the_options_data(tmp_path):
-    run([sys.executable, 'scripts/train_cascade.py', '--options', TINY, '--iters', '4', '--seed', '3',
+    run([sys.executable, '-m', 'benchmarks.cascade', '--options', TINY, '--iters', '4', '--seed', '3',
          '--work', str(tmp_path)])
     import torch
     import yaml

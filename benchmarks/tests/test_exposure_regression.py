@@ -7,9 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.helpers.photos import write_photos
-from tests.helpers.runs import run
-from trico_basicsr.baselines.exposure_regression import (
+from benchmarks.baselines.exposure_regression import (
     FEATURES,
     ExposureRegression,
     fit_exposure_regression,
@@ -17,6 +15,8 @@ from trico_basicsr.baselines.exposure_regression import (
     regressed_exposure_bicubic,
     target_log_luminance,
 )
+from tests.helpers.photos import write_photos
+from tests.helpers.runs import run
 from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
 
 
@@ -60,7 +60,7 @@ def test_bad_inputs_are_refused_and_json_round_trips():
 
 def test_benchmark_adds_the_baseline_and_refuses_a_held_out_family_in_its_fit(tmp_path):
     hr = write_photos(tmp_path / 'hr', names=('coffee', 'chelsea', 'astronaut'))
-    base = [sys.executable, 'scripts/benchmark_generalisation.py', '--test-hr', str(hr), '--scale', '4',
+    base = [sys.executable, '-m', 'benchmarks.generalisation', '--test-hr', str(hr), '--scale', '4',
             '--families', 'heldout_aces_lanczos', '--skip-niqe', '--regression-hr', str(hr),
             '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work')]
     run(base)

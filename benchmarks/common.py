@@ -1,0 +1,103 @@
+"""What the benchmarks share: their reports, wall-clock timing, image conversion and a score cache.
+
+Run every benchmark from the project root as a module, ``python -m benchmarks.<name> ...``.
+"""
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from os import path as osp
+
+import numpy as np
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), osp.pardir))
+
+
+# ------------------------------------------------------------------------------------------------ reports
+def command_line(root=ROOT):
+    """``python -m benchmarks.x --args`` as this process was started (a script: its path relative to ``root``)."""
+    program = osp.abspath(sys.argv[0])
+    package = osp.join(root, 'benchmarks')
+    if osp.dirname(program) == package:
+        return ' '.join(['python', '-m', f'benchmarks.{osp.splitext(osp.basename(program))[0]}'] + sys.argv[1:])
+    return ' '.join(['python', osp.relpath(program, root)] + sys.argv[1:])
+
+
+def write_report(out, results, markdown):
+    """Write ``out.json`` (``results``) and ``out.md`` (``markdown``), each whole or not at all; print the Markdown."""
+    from trico_basicsr.utils.atomic import atomic_write
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    atomic_write(out + '.json', lambda f: f.write(json.dumps(results, indent=1).encode()))
+    atomic_write(out + '.md', lambda f: f.write(markdown.encode()))
+    print(markdown)
+
+
+# ------------------------------------------------------------------------------------------------ timing
+def synchronize():
+    """Wait for queued CUDA work, so a timer measures the work and not only its launch (no-op on CPU)."""
+    import torch
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def median_seconds(fn, repeats, warmup=1):
+    """Median seconds of ``fn()`` over ``repeats`` calls after ``warmup`` untimed ones, synchronised around each."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        synchronize()
+        start = time.perf_counter()
+        fn()
+        synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def device_name():
+    """``'NVIDIA H100 ...'`` on a GPU, else ``'CPU (N threads)'``."""
+    import torch
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return f'CPU ({torch.get_num_threads()} threads)'
+
+
+# ------------------------------------------------------------------------------------------------ images
+def to_bgr_uint8(img):
+    """An RGB float image in [0, 1] (HWC) as the contiguous 8-bit BGR array BasicSR's metrics read."""
+    return np.ascontiguousarray(np.clip(np.rint(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
+
+
+# ------------------------------------------------------------------------------------------------ caching
+def file_sha1(*paths):
+    """The first 16 hex digits of the SHA-1 of the files' bytes, in order (a checkpoint's identity)."""
+    digest = hashlib.sha1()
+    for path in paths:
+        with open(path, 'rb') as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+class ScoreCache:
+    """Scores by (data, method identity) in a JSON file, written after every new entry."""
+
+    def __init__(self, path):
+        self.path = path
+        self.entries = json.load(open(path)) if osp.isfile(path) else {}
+        self.hits = self.misses = 0
+
+    def get(self, key, compute):
+        if key in self.entries:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self.entries[key] = compute()
+            if osp.isfile(self.path):  # another process may have added entries since: keep them
+                self.entries = {**json.load(open(self.path)), **self.entries}
+            tmp = f'{self.path}.{os.getpid()}.tmp'
+            with open(tmp, 'w') as f:
+                json.dump(self.entries, f)
+            os.replace(tmp, self.path)
+        return self.entries[key]
