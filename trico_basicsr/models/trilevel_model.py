@@ -1,14 +1,10 @@
 """TriLevelModel: TriCo's tri-level training with PGR, as a BasicSR model."""
-from collections import OrderedDict
-from copy import deepcopy
 from os import path as osp
 
 import torch
 from basicsr.archs import build_network
-from basicsr.models import lr_scheduler
 from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
-from basicsr.utils.dist_util import master_only
 from basicsr.utils.registry import MODEL_REGISTRY
 
 from trico_basicsr.data.upper_stream import build_upper_stream, unused_split_warning
@@ -21,18 +17,19 @@ from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
 from trico_basicsr.pgr.precision import Precision
 from trico_basicsr.pgr.sample_groups import SampleGroups
 from trico_basicsr.pgr.snr import HypergradientSNR
-from trico_basicsr.utils.atomic import atomic_torch_save
 from trico_basicsr.utils.loss_window import LossWindow
 from trico_basicsr.utils.option_check import check_arch_options, check_keys
-from trico_basicsr.utils.plot import plot_hyper_trajectories
+
+from .level_optimizers import LevelOptimizers
+from .trilevel_logging import TriLevelLogging
+from .trilevel_state import TriLevelState
 
 TRAIN_KEYS = ('total_iter', 'warmup_iter', 'ema_decay', 'pgr', 'scheduler', 'optim_sr', 'optim_illum', 'optim_hyper',
               'scheduler_sr', 'scheduler_illum', 'scheduler_hyper', 'amp', 'channels_last', 'compile')
-OPTIMIZERS = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
 
 
 @MODEL_REGISTRY.register()
-class TriLevelModel(SRModel):
+class TriLevelModel(LevelOptimizers, TriLevelLogging, TriLevelState, SRModel):
     """Train a net's levels with PGR: lower = SR (``net_g.sr``), middle = illumination (``net_g.illum``),
     upper = the loss-term weights lambda, tuned on held-out data.
 
@@ -140,38 +137,6 @@ class TriLevelModel(SRModel):
     def _trained_levels(self):
         return [level for level in LEVELS if level in self.params and level in self.pgr_cfg.train_levels]
 
-    def setup_optimizers(self):
-        train_opt = self.opt['train']
-        self.level_optimizers = OrderedDict()
-        for level in self._trained_levels():
-            optim_opt = deepcopy(train_opt.get(f'optim_{level}'))
-            if not optim_opt:
-                raise KeyError(f'train.optim_{level} is required: the {level} level is trained '
-                               '(train.pgr.train_levels)')
-            optimizer = self.get_optimizer(optim_opt.pop('type'), self.params[level], **optim_opt)
-            self.level_optimizers[level] = optimizer
-            self.optimizers.append(optimizer)
-
-    def get_optimizer(self, optim_type, params, lr, **kwargs):
-        if optim_type not in OPTIMIZERS:
-            raise ValueError(f"optimizer type '{optim_type}' is not supported; choose one of {', '.join(OPTIMIZERS)}")
-        return OPTIMIZERS[optim_type](params, lr, **kwargs)
-
-    def setup_schedulers(self):
-        train_opt = self.opt['train']
-        schedulers = {'MultiStepLR': lr_scheduler.MultiStepRestartLR,
-                      'MultiStepRestartLR': lr_scheduler.MultiStepRestartLR,
-                      'CosineAnnealingRestartLR': lr_scheduler.CosineAnnealingRestartLR}
-        for level, optimizer in self.level_optimizers.items():
-            sched_opt = deepcopy(train_opt.get(f'scheduler_{level}') or train_opt.get('scheduler'))
-            if not sched_opt:
-                raise KeyError(f'train.scheduler (or train.scheduler_{level}) is required')
-            sched_type = sched_opt.pop('type')
-            if sched_type not in schedulers:
-                raise ValueError(f"scheduler type '{sched_type}' is not supported; "
-                                 f"choose one of {', '.join(schedulers)}")
-            self.schedulers.append(schedulers[sched_type](optimizer, **sched_opt))
-
     # ------------------------------------------------------------------ data
     def feed_data(self, data):
         layout = torch.channels_last if self._channels_last() else torch.contiguous_format
@@ -273,96 +238,3 @@ class TriLevelModel(SRModel):
             torch._foreach_mul_(averaged, decay)
             torch._foreach_add_(averaged, params, alpha=1 - decay)
 
-    def _losses(self, stats):
-        """This iteration's level values and terms, ``{name: 0-dim tensor}`` (still on the device)."""
-        values = stats['values']
-        losses = OrderedDict(l_sr=values['g'])
-        losses.update((f'l_sr_{name}', v) for name, v in zip(self.terms.lower.names, values['sr_values']))
-        if self.has_middle:
-            losses['l_illum'] = values['f_direct'] + values['coupling_coeff'] * values['g']
-            losses.update((f'l_illum_{name}', v) for name, v in zip(self.terms.middle.names, values['illum_values']))
-        if stats['upper_value'] is not None:
-            losses['l_upper'] = stats['upper_value']
-        return losses
-
-    @property
-    def log_dict(self):
-        """This rank's values :meth:`get_current_log` would report now, without starting a new window
-        (no rank average: safe to read on one rank)."""
-        return self._log(reduce=None, reset=False)
-
-    def get_current_log(self):
-        """Mean of each logged loss over the iterations since the last call, averaged over ranks (read
-        every ``print_freq``, on every rank: the only host-device synchronisation of the logging), the
-        current lambda and counters."""
-        return self._log(reduce=self.reduce_loss_dict, reset=True)
-
-    def _log(self, reduce, reset):
-        log = self.loss_window.read(reduce, reset)
-        log['pgr_phase'] = self._phase
-        weights = self.hyper.named_weights()
-        log.update({f'lambda_{name}': w for name, w in weights.items()})
-        log['skipped_updates'] = float(sum(self.skipped_updates.values()))
-        ratios = self.hyper_snr.ratios()
-        if ratios is not None:
-            log.update((f'hyper_snr_{name}', r) for name, r in zip(weights, ratios.tolist()))
-        if self.precision.scaled:
-            log['loss_scale'] = self.precision.loss_scale
-        return log
-
-    # ------------------------------------------------------------------ validation, saving, resuming
-    def validation(self, dataloader, current_iter, tb_logger, save_img=False):
-        super().validation(dataloader, current_iter, tb_logger, save_img)
-        if self.is_train and hasattr(self, 'hyper_history'):
-            self._plot_hyper(current_iter)
-
-    @master_only
-    def _plot_hyper(self, current_iter):
-        plot_hyper_trajectories(self.hyper_history, osp.join(self.opt['path']['visualization'], 'hyper_variables.png'),
-                                title=f"{self.opt['name']} - loss-term weights (iter {current_iter})",
-                                current_iter=current_iter)
-
-    @master_only
-    def save_network(self, net, net_label, current_iter, param_key='params'):
-        """BasicSR's layout (``{param_key: state_dict}``), written atomically, plus the arch options."""
-        label = 'latest' if current_iter == -1 else current_iter
-        nets = net if isinstance(net, list) else [net]
-        keys = param_key if isinstance(param_key, list) else [param_key]
-        payload = {key: {k: v.cpu() for k, v in self.get_bare_model(n).state_dict().items()}
-                   for n, key in zip(nets, keys)}
-        payload['network_g'] = deepcopy(dict(self.opt['network_g']))
-        payload['scale'] = self.opt['scale']
-        atomic_torch_save(payload, osp.join(self.opt['path']['models'], f'{net_label}_{label}.pth'))
-
-    @master_only
-    def save_training_state(self, epoch, current_iter):
-        """Optimizers, schedulers and the PGR state (lambda, upper stream, counters), written atomically."""
-        if current_iter == -1:
-            return
-        state = {'epoch': epoch, 'iter': current_iter, 'optimizers': [o.state_dict() for o in self.optimizers],
-                 'schedulers': [s.state_dict() for s in self.schedulers], 'pgr': self._pgr_state()}
-        atomic_torch_save(state, osp.join(self.opt['path']['training_states'], f'{current_iter}.state'))
-
-    def _pgr_state(self):
-        return {'hyper': {k: v.detach().cpu() for k, v in self.hyper.state_dict().items()},
-                'upper_stream': self.upper_stream.state_dict() if self.upper_stream is not None else None,
-                'skipped_updates': dict(self.skipped_updates), 'loss_scale': self.precision.scale.state_dict(),
-                'hyper_snr': self.hyper_snr.state_dict(), 'pgr': self.pgr.state_dict(),
-                'hyper_history': [[it, dict(w)] for it, w in self.hyper_history]}
-
-    def resume_training(self, resume_state):
-        super().resume_training(resume_state)
-        state = resume_state.get('pgr')
-        if state is None:
-            raise KeyError('the training state has no PGR state: it was not written by TriLevelModel')
-        self.hyper.load_state_dict(state['hyper'])
-        if self.upper_stream is not None and state['upper_stream'] is not None:
-            self.upper_stream.load_state_dict(state['upper_stream'])
-        self.skipped_updates.update(state['skipped_updates'])
-        if 'loss_scale' in state:  # states written before AMP existed have none
-            self.precision.scale.load_state_dict(state['loss_scale'])
-        if 'hyper_snr' in state:
-            self.hyper_snr.load_state_dict(state['hyper_snr'], self.device)
-        if 'pgr' in state:  # states written before hypergradient accumulation have none
-            self.pgr.load_state_dict(state['pgr'], self.device)
-        self.hyper_history = [(it, dict(w)) for it, w in state['hyper_history']]

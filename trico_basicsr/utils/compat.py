@@ -34,7 +34,6 @@ undone (each fix can be reverted with :func:`undo` for that purpose).
    ``Config``), which is also what BasicSR copies into ``experiments/``; ``dist_params`` are read from
    the resolved options with ``--force_yml`` applied.
 """
-import argparse
 import importlib
 import logging
 import math
@@ -62,47 +61,16 @@ def _alias_functional_tensor():
 
 
 # --------------------------------------------------------------------------------------------- 2
-def _option_argument(argv):
-    """``(index, path)`` of the ``-opt`` value in ``argv`` (``-opt PATH`` or ``-opt=PATH``), or ``(None, None)``."""
-    for i, arg in enumerate(argv):
-        if arg == '-opt' and i + 1 < len(argv):
-            return i + 1, argv[i + 1]
-        if arg.startswith('-opt='):
-            return i, arg[len('-opt='):]
-    return None, None
-
-
-def _run_options(argv):
-    """The options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied; None without a file.
-
-    Every file of the ``_base_`` chain is safe-loaded first (``read_options``), so BasicSR's own reader,
-    which would run Python tags, only ever sees checked files.
-    """
-    from trico_basicsr.utils.options import apply_force_yml, read_options
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('-opt', type=str, default=None)
-    parser.add_argument('--force_yml', nargs='+', default=None)
-    args, _ = parser.parse_known_args(argv)
-    if not args.opt or not osp.isfile(args.opt):
-        return None
-    return apply_force_yml(read_options(args.opt), args.force_yml)
-
-
-def _peek_dist_params(argv):
-    """``dist_params`` of the options ``-opt`` names in ``argv``, inheritance and ``--force_yml`` applied."""
-    return dict((_run_options(argv) or {}).get('dist_params') or {})
-
-
 def parse_options(root_path, is_train=True):
     """BasicSR's ``parse_options`` on the resolved options (``_base_`` inheritance, see utils/options.py),
     remembering their ``dist_params`` for :func:`init_dist`."""
     global _options_dist_params
     from trico_basicsr.utils.option_check import check_run_options
-    from trico_basicsr.utils.options import flat_option_file
+    from trico_basicsr.utils.options import flat_option_file, option_file_argument, read_command_line_options
     argv = list(sys.argv)
-    index, path = _option_argument(argv[1:])
+    index, path = option_file_argument(argv[1:])
     try:  # one read of the options: validated here, their dist_params kept for init_dist
-        opt = _run_options(argv[1:]) or {}
+        opt = read_command_line_options(argv[1:]) or {}
         if opt:
             check_run_options(opt, path)
     except (KeyError, ValueError) as error:  # errors name the file and option; no traceback

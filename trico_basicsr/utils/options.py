@@ -6,6 +6,7 @@ path relative to it, or a list of them); its keys are merged recursively over th
 block holding ``_delete_: true`` replaces the base's block instead of merging with it (mmengine's
 ``Config`` does the merging). Files without ``_base_`` read exactly as BasicSR reads them.
 """
+import argparse
 import atexit
 import copy
 import os
@@ -86,6 +87,32 @@ def apply_force_yml(opt, entries):
         keys, value = (part.strip() for part in entry.split('=', 1))
         set_option(opt, keys, _postprocess_yml_value(value))
     return opt
+
+
+def option_file_argument(argv):
+    """``(index, path)`` of the ``-opt`` value in ``argv`` (``-opt PATH`` or ``-opt=PATH``), or ``(None, None)``."""
+    for i, arg in enumerate(argv):
+        if arg == '-opt' and i + 1 < len(argv):
+            return i + 1, argv[i + 1]
+        if arg.startswith('-opt='):
+            return i, arg[len('-opt='):]
+    return None, None
+
+
+def read_command_line_options(argv):
+    """The options that BasicSR's command line ``argv`` runs: the ``-opt`` file, inheritance and ``--force_yml``
+    applied; None when ``argv`` names no existing file.
+
+    Every file of the ``_base_`` chain is safe-loaded first (:func:`read_options`), so BasicSR's own reader,
+    which would run Python tags, only ever sees checked files.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('-opt', type=str, default=None)
+    parser.add_argument('--force_yml', nargs='+', default=None)
+    args, _ = parser.parse_known_args(argv)
+    if not args.opt or not osp.isfile(args.opt):
+        return None
+    return apply_force_yml(read_options(args.opt), args.force_yml)
 
 
 def flat_option_file(path):
