@@ -126,8 +126,6 @@ PRESETS = {
     'camera_linear': dataclasses.replace(_CAMERA_MIX, gamma_prob=0.0),
     # camera_mix with a second codec: WebP at quality 15-60 (messaging apps, web galleries) as often as its
     # JPEG 60-95, so the model meets heavy compression of another kind (never heavy JPEG: a held-out family has it).
-    'camera_mix_codecs': dataclasses.replace(_CAMERA_MIX, jpeg_prob=0.6, codecs=('jpeg', 'webp'),
-                                             webp_quality=(15, 60)),
     # camera_mix on night scenes: every target has an unlit part (sky, background) at 2-20 % of its
     # daylight level, which the model must keep dark (lowkey_scene).
     'camera_night': dataclasses.replace(_CAMERA_MIX, lowkey_prob=1.0),
@@ -145,15 +143,6 @@ PRESETS = {
     # ('nearest': every s-th pixel, no antialiasing), neither in camera_mix nor in a reporting family;
     # exposure only or with a mild extra curve, noise at either stage, colour casts.
     'upper_reinhard_skip': _UPPER_REINHARD_SKIP,
-    # Upper level only: upper_reinhard_skip with one of its two foreign components each -- the Reinhard
-    # curve on area binning, or line skipping with the sRGB curve -- to tell which one makes an upper
-    # family rank training recipes as the never-trained families do (scripts/upper_family_agreement.py).
-    'upper_reinhard_area': dataclasses.replace(_UPPER_REINHARD_SKIP, downsamplers=('area',)),
-    'upper_srgb_skip': dataclasses.replace(_UPPER_REINHARD_SKIP, tone_curves=('srgb',)),
-    # Upper level only: upper_reinhard_skip with exposure-only darkening (no extra tone curve), as a real
-    # underexposed capture is made: an upper target that can tell the mixture how much exposure-only
-    # darkening to train on (train.pgr.sample_weights).
-    'upper_reinhard_linear': dataclasses.replace(_UPPER_REINHARD_SKIP, gamma_prob=0.0),
     # The pipeline a user reported (linear-light exposure ~0.04, no extra curve, Poisson-Gaussian noise,
     # area downsampling). Its components are all in camera_mix, so it is a check, not a held-out family.
     'linear_area': PresetRanges(
@@ -163,7 +152,7 @@ PRESETS = {
 #: Families kept out of every training mix: model selection and reported generalisation use them.
 HELDOUT_FAMILIES = ('heldout_aces_lanczos', 'heldout_banding_jpeg')
 #: Families for the upper level's data only: never in the lower/middle levels' training mix, never reported.
-UPPER_FAMILIES = ('upper_reinhard_skip', 'upper_reinhard_area', 'upper_srgb_skip', 'upper_reinhard_linear')
+UPPER_FAMILIES = ('upper_reinhard_skip',)
 
 
 @dataclasses.dataclass(frozen=True)
