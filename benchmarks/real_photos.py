@@ -87,16 +87,21 @@ def exposed_scores(out, lq, gt):
             'target_clipped_pct': float((gt.max(axis=2) >= CLIPPED).mean()) * 100}
 
 
-def night_scores(out, lq, scale):
-    """Mean grey level and chroma of the output over the darkest tenth of the input's pixels; NIQE."""
+def dark_tenth_scores(out, lq):
+    """Mean grey level (0-255) and mean CIELAB chroma of the output over the darkest tenth of the input's
+    pixels (night skies: near black, and grey stays grey)."""
     y = luminance(lq)
     dark = cv2.resize((y <= np.quantile(y, 0.1)).astype(np.uint8), out.shape[1::-1],
                       interpolation=cv2.INTER_NEAREST).astype(bool)
     lab = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2LAB)
     chroma = np.hypot(lab[:, :, 1], lab[:, :, 2])
-    out8 = to_uint8(out)
-    return {'dark_tenth_level': float(out8[dark].mean()), 'dark_tenth_chroma': float(chroma[dark].mean()),
-            'niqe': float(calculate_niqe(out8[:, :, ::-1], crop_border=scale))}
+    return {'dark_tenth_level': float(to_uint8(out)[dark].mean()), 'dark_tenth_chroma': float(chroma[dark].mean())}
+
+
+def night_scores(out, lq, scale):
+    """:func:`dark_tenth_scores` and NIQE of the whole output (lower is better)."""
+    niqe = float(calculate_niqe(to_uint8(out)[:, :, ::-1], crop_border=scale))
+    return {**dark_tenth_scores(out, lq), 'niqe': niqe}
 
 
 def mean_of(rows):

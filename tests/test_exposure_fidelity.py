@@ -59,3 +59,48 @@ def test_shipped_x4_leaves_a_well_exposed_photo_about_as_bright(photo):
     change = float(luminance(out).mean() / luminance(lq).mean()) - 1
     clipped = float((out.max(axis=2) >= 254.5 / 255).mean())
     assert abs(change) <= MAX_BRIGHTNESS_CHANGE and clipped <= MAX_CLIPPED, (change, clipped)
+
+
+# Night scenes: the top half of a bundled photo falls to 3 % of its light (trico_basicsr's lowkey_scene), then
+# the whole scene is darkened as above. Over the darkest tenth of the input (the unlit sky), measured: the
+# target 4-13 grey levels; bicubic + auto-exposure 18-33, with a strong colour cast of amplified noise
+# (chroma 16-29); the shipped x4 38-47, grey (chroma 6-19). Issue: shadows no lighter than auto-exposure's.
+NIGHT_PHOTOS = ('rocket', 'coffee', 'chelsea')
+
+
+def night_input(photo):
+    """``(lq, target)``: the night version of scikit-image's ``photo``, darkened and area-downsampled x4."""
+    import math
+
+    import numpy as np
+    from skimage import data as skdata
+
+    from trico_basicsr.data.coupled_degradation import DegradationParams, degrade, lowkey_scene
+    img = getattr(skdata, photo)()[..., :3].astype(np.float32) / 255
+    hr = np.ascontiguousarray(img[:img.shape[0] // 4 * 4, :img.shape[1] // 4 * 4])
+    target = lowkey_scene(hr, (0.03, math.pi / 2, 0.0, 0.3))
+    darkening = DegradationParams(exposure=0.1, gamma=1.0, photons=3000.0, read_noise=0.001, blur_sigma=0.0,
+                                  jpeg_quality=0)
+    return degrade(target, 4, darkening, np.random.default_rng(0)), target
+
+
+def night_shadows(photo):
+    """Darkest-tenth scores (benchmarks.real_photos) of the shipped x4 and of bicubic + auto-exposure."""
+    from benchmarks.real_photos import dark_tenth_scores
+    lq, _ = night_input(photo)
+    shipped = TriCoEnhancer(osp.join(ROOT, 'weights', 'trico_light_x4.pth'), device='cpu').enhance(lq)
+    return dark_tenth_scores(shipped, lq), dark_tenth_scores(bicubic_auto_exposure(lq, 4), lq)
+
+
+@pytest.mark.parametrize('photo', NIGHT_PHOTOS)
+def test_shipped_x4_keeps_night_shadows_grey(photo):
+    shipped, auto_exposure = night_shadows(photo)
+    assert shipped['dark_tenth_chroma'] <= auto_exposure['dark_tenth_chroma'], (shipped, auto_exposure)
+
+
+@pytest.mark.xfail(strict=True, reason='known failure: night shadows lifted to 38-47 grey levels '
+                                       '(auto-exposure: 18-33)')
+@pytest.mark.parametrize('photo', NIGHT_PHOTOS)
+def test_shipped_x4_keeps_night_shadows_as_dark_as_auto_exposure(photo):
+    shipped, auto_exposure = night_shadows(photo)
+    assert shipped['dark_tenth_level'] <= auto_exposure['dark_tenth_level'], (shipped, auto_exposure)
