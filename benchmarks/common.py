@@ -70,6 +70,31 @@ def to_bgr_uint8(img):
     return np.ascontiguousarray(np.clip(np.rint(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
 
 
+def save_panels(rows, labels, path):
+    """A JPEG grid with one row per example: ``row[label]`` for each of ``labels`` (RGB float HWC images in
+    [0, 1]); the ``'input'`` column is nearest-neighbour upscaled to the next column's size."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(rows), len(labels), figsize=(2.3 * len(labels), 2.3 * len(rows) + 0.4),
+                             squeeze=False)
+    for r, row in enumerate(rows):
+        for c, label in enumerate(labels):
+            img = row[label]
+            if label == 'input':
+                factor = row[labels[1]].shape[0] // img.shape[0]
+                img = img.repeat(factor, axis=0).repeat(factor, axis=1)
+            axes[r][c].imshow(np.clip(img, 0, 1))
+            axes[r][c].set_xticks([])
+            axes[r][c].set_yticks([])
+            if r == 0:
+                axes[r][c].set_title(label, fontsize=7)
+        axes[r][0].set_ylabel(row.get('_name', ''), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80, pil_kwargs={'quality': 85})  # a JPEG: the grids are committed
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------------------------------------ caching
 def file_sha1(*paths):
     """The first 16 hex digits of the SHA-1 of the files' bytes, in order (a checkpoint's identity)."""

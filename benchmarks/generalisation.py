@@ -47,7 +47,7 @@ from os import path as osp
 
 import numpy as np
 
-from benchmarks.common import ScoreCache, command_line, file_sha1
+from benchmarks.common import ScoreCache, command_line, file_sha1, save_panels
 from benchmarks.scoring import (
     SCORING_CODE,
     brightness_tracking,
@@ -217,30 +217,6 @@ def markdown(results):
                   'black); `cast`: chroma of the mean colour (CIELAB).', '']
         lines += table(results['real']['scores'], ['NIQE', 'mean_grey', 'dark_lift', 'cast']) + ['']
     return '\n'.join(lines)
-
-
-def save_panels(rows, labels, path):
-    """A grid with one row per example: the input (nearest-neighbour upscaled), then each method."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(rows), len(labels), figsize=(2.3 * len(labels), 2.3 * len(rows) + 0.4),
-                             squeeze=False)
-    for r, row in enumerate(rows):
-        for c, label in enumerate(labels):
-            img = row[label]
-            if label == 'input':
-                factor = row[labels[1]].shape[0] // img.shape[0]
-                img = img.repeat(factor, axis=0).repeat(factor, axis=1)
-            axes[r][c].imshow(np.clip(img, 0, 1))
-            axes[r][c].set_xticks([])
-            axes[r][c].set_yticks([])
-            if r == 0:
-                axes[r][c].set_title(label, fontsize=7)
-        axes[r][0].set_ylabel(row.get('_name', ''), fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80, pil_kwargs={'quality': 85})  # a JPEG: the grids are committed
-    plt.close(fig)
 
 
 def prepare(args):

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from benchmarks.baselines import bicubic_auto_exposure, lime_bicubic
 from benchmarks.baselines.exposure_regression import gain_to_mean_luminance, luminance
+from benchmarks.common import save_panels
 from trico_basicsr.data.image_io import is_image_file, read_image, to_uint8
 from trico_basicsr.metrics.delta_e_metric import calculate_delta_e
 
@@ -47,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument('--model', action='append', default=[], metavar='NAME=CHECKPOINT')
     parser.add_argument('--night-max-side', type=int, default=400,
                         help='night photos are area-downsampled to this longest side first (bounds the time)')
+    parser.add_argument('--grid', type=int, default=0, metavar='N',
+                        help='also write OUT/pairs.jpg: N test pairs spread over the split, input, every '
+                             'method and the target')
     parser.add_argument('--out', required=True, help='folder for results.json and results.md')
     return parser.parse_args(argv)
 
@@ -158,7 +162,7 @@ def markdown(results, args):
     counts = ', '.join(f"{split} {first[split]['images']}" for split in ('pairs', 'exposed', 'night') if split in first)
     lines = [f'# Real photos, x{args.scale}', '', f'Images: {counts}. Command: `python -m benchmarks.real_photos '
              f'--pairs <real pairs>/test --night <night photos> --scale {args.scale} ' +
-             ' '.join(f'--model {m}' for m in args.model) + '`', '',
+             ' '.join(f'--model {m}' for m in args.model) + (f' --grid {args.grid}' if args.grid else '') + '`', '',
              '| method | ' + ' | '.join(c[2] for c in COLUMNS) + ' |', '|---' * (len(COLUMNS) + 1) + '|']
     for name, by_split in results.items():
         cells = [f'{by_split[s][k]:.{d}f}' if s in by_split else '' for s, k, _, d in COLUMNS]
@@ -166,10 +170,24 @@ def markdown(results, args):
     return '\n'.join(lines) + '\n'
 
 
+def save_grid(args, path):
+    """``args.grid`` test pairs, evenly spread over the sorted split: input, each method, target."""
+    table = methods(args.model, args.scale)
+    names = images(osp.join(args.pairs, 'gt'))
+    rows = []
+    for index in np.linspace(0, len(names) - 1, args.grid).round().astype(int):
+        gt = read_image(osp.join(args.pairs, 'gt', names[index]))
+        lq = read_image(osp.join(args.pairs, f'lq_x{args.scale}', names[index]))
+        rows.append({'input': lq, **{name: enhance(lq) for name, enhance in table.items()}, 'target': gt})
+    save_panels(rows, ['input', *table, 'target'], path)
+
+
 def main(argv=None):
     args = parse_args(argv)
     results = evaluate(args)
     os.makedirs(args.out, exist_ok=True)
+    if args.grid:
+        save_grid(args, osp.join(args.out, 'pairs.jpg'))
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump({'scale': args.scale, 'models': args.model, 'results': results}, f, indent=1)
     with open(osp.join(args.out, 'results.md'), 'w') as f:

@@ -42,13 +42,15 @@ def test_a_split_is_scored_for_every_method(tmp_path):
         lq = cv2.resize(gt, (16, 12), interpolation=cv2.INTER_AREA)
         for folder, img in (('gt', gt), ('lq_x4', lq * 0.1), ('exposed/gt', gt), ('exposed/lq_x4', lq)):
             cv2.imwrite(str(split / folder / f'{i}.png'), (img[:, :, ::-1] * 255).round().astype(np.uint8))
-    real_photos.main(['--pairs', str(split), '--scale', '4', '--out', str(tmp_path / 'out')])
+    real_photos.main(['--pairs', str(split), '--scale', '4', '--grid', '2', '--out', str(tmp_path / 'out')])
     results = json.loads((tmp_path / 'out' / 'results.json').read_text())['results']
     assert set(results) == {'bicubic + auto-exposure', 'LIME + bicubic'}
     for by_split in results.values():
         assert by_split['pairs']['images'] == 2 and by_split['exposed']['images'] == 2
         assert np.isfinite(by_split['pairs']['psnr'])
     assert '| bicubic + auto-exposure |' in (tmp_path / 'out' / 'results.md').read_text()
+    grid = cv2.imread(str(tmp_path / 'out' / 'pairs.jpg'))
+    assert grid is not None and grid.shape[1] > grid.shape[0]  # two rows of four panels
 
 
 def test_a_model_of_another_scale_is_refused(tmp_path):
