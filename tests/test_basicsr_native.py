@@ -9,7 +9,7 @@ import torch
 
 from tests.helpers.runs import ROOT, free_port, run, train_in_process
 
-MSRRESNET = os.path.join(ROOT, 'options', 'pgr_msrresnet_x4.yml')
+MSRRESNET = os.path.join(ROOT, 'options', 'train', 'pgr_msrresnet_x4.yml')
 
 
 @pytest.mark.slow
