@@ -51,6 +51,7 @@ def parse_args(argv=None):
     parser.add_argument('--grid', type=int, default=0, metavar='N',
                         help='also write OUT/pairs.jpg: N test pairs spread over the split, input, every '
                              'method and the target')
+    parser.add_argument('--grid-only', action='store_true', help='write OUT/pairs.jpg only, no scores')
     parser.add_argument('--out', required=True, help='folder for results.json and results.md')
     return parser.parse_args(argv)
 
@@ -184,10 +185,14 @@ def save_grid(args, path):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = evaluate(args)
+    if args.grid_only and not args.grid:
+        raise SystemExit('error: --grid-only needs --grid N')
     os.makedirs(args.out, exist_ok=True)
     if args.grid:
         save_grid(args, osp.join(args.out, 'pairs.jpg'))
+    if args.grid_only:
+        return
+    results = evaluate(args)
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump({'scale': args.scale, 'models': args.model, 'results': results}, f, indent=1)
     with open(osp.join(args.out, 'results.md'), 'w') as f:
