@@ -51,7 +51,8 @@ def test_a_split_is_scored_for_every_method(tmp_path):
     assert '| bicubic + auto-exposure |' in (tmp_path / 'out' / 'results.md').read_text()
     grid = cv2.imread(str(tmp_path / 'out' / 'pairs.jpg'))
     assert grid is not None and grid.shape[1] > grid.shape[0]  # two rows of four panels
-    real_photos.main(['--pairs', str(split), '--scale', '4', '--grid', '1', '--grid-only', '--out', str(tmp_path / 'g')])
+    real_photos.main(['--pairs', str(split), '--scale', '4', '--grid', '1', '--grid-only',
+                      '--out', str(tmp_path / 'g')])
     assert sorted(p.name for p in (tmp_path / 'g').iterdir()) == ['pairs.jpg']  # no scores computed
 
 
