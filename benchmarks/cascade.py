@@ -32,10 +32,11 @@ def main(argv=None):
     args = parse_args(argv)
     import trico_basicsr  # noqa: F401
     from trico_basicsr.utils.options import read_options
-    train_hr = read_options(args.options)['datasets']['train']['dataroot_gt']
+    options = read_options(args.options)
+    train_hr = options['datasets']['train']['dataroot_gt']
     if not str(train_hr).startswith('skimage:'):
         train_hr = osp.join(ROOT, train_hr)
-    base = base_options(args.options, train_hr, read_options(args.options)['scale'])
+    base = base_options(args.options, train_hr, options['scale'])
     work = osp.abspath(args.work)
     seed = base.get('manual_seed', 0) if args.seed is None else args.seed
     first = None

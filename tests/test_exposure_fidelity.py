@@ -69,7 +69,7 @@ NIGHT_PHOTOS = ('rocket', 'coffee', 'chelsea')
 
 
 def night_input(photo):
-    """``(lq, target)``: the night version of scikit-image's ``photo``, darkened and area-downsampled x4."""
+    """The night version of scikit-image's ``photo``, darkened and area-downsampled x4 (RGB float HWC)."""
     import math
 
     import numpy as np
@@ -81,13 +81,13 @@ def night_input(photo):
     target = lowkey_scene(hr, (0.03, math.pi / 2, 0.0, 0.3))
     darkening = DegradationParams(exposure=0.1, gamma=1.0, photons=3000.0, read_noise=0.001, blur_sigma=0.0,
                                   jpeg_quality=0)
-    return degrade(target, 4, darkening, np.random.default_rng(0)), target
+    return degrade(target, 4, darkening, np.random.default_rng(0))
 
 
 def night_shadows(photo):
     """Darkest-tenth scores (benchmarks.real_photos) of the shipped x4 and of bicubic + auto-exposure."""
     from benchmarks.real_photos import dark_tenth_scores
-    lq, _ = night_input(photo)
+    lq = night_input(photo)
     shipped = TriCoEnhancer(osp.join(ROOT, 'weights', 'trico_light_x4.pth'), device='cpu').enhance(lq)
     return dark_tenth_scores(shipped, lq), dark_tenth_scores(bicubic_auto_exposure(lq, 4), lq)
 
