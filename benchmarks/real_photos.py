@@ -123,8 +123,8 @@ def night_inputs(folder, max_side):
             yield osp.relpath(osp.join(root, name), folder), img
 
 
-def evaluate(args):
-    table = methods(args.model, args.scale)
+def evaluate(args, table):
+    """``{method: {split: mean scores}}`` of every method of ``table`` (:func:`methods`)."""
     lq_name = f'lq_x{args.scale}'
     results = {name: {} for name in table}
     splits = [('pairs', args.pairs), ('exposed', osp.join(args.pairs, 'exposed'))]
@@ -171,9 +171,8 @@ def markdown(results, args):
     return '\n'.join(lines) + '\n'
 
 
-def save_grid(args, path):
+def save_grid(args, table, path):
     """``args.grid`` test pairs, evenly spread over the sorted split: input, each method, target."""
-    table = methods(args.model, args.scale)
     names = images(osp.join(args.pairs, 'gt'))
     rows = []
     for index in np.linspace(0, len(names) - 1, args.grid).round().astype(int):
@@ -188,11 +187,12 @@ def main(argv=None):
     if args.grid_only and not args.grid:
         raise SystemExit('error: --grid-only needs --grid N')
     os.makedirs(args.out, exist_ok=True)
+    table = methods(args.model, args.scale)  # models loaded once for the grid and the scores
     if args.grid:
-        save_grid(args, osp.join(args.out, 'pairs.jpg'))
+        save_grid(args, table, osp.join(args.out, 'pairs.jpg'))
     if args.grid_only:
         return
-    results = evaluate(args)
+    results = evaluate(args, table)
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump({'scale': args.scale, 'models': args.model, 'results': results}, f, indent=1)
     with open(osp.join(args.out, 'results.md'), 'w') as f:

@@ -32,10 +32,10 @@ def make_pairs(hr, out, scale, preset_name, seed, overwrite=False, progress=True
         ValueError: An image is smaller than ``scale``, or two share a key; the message names the file.
     """
     if osp.exists(out) and not overwrite:
-        raise FileExistsError(f'{out} already exists (use --overwrite to replace it)')
+        raise FileExistsError(f'{out} already exists (overwrite=True, or --overwrite, replaces it)')
     if osp.exists(out) and not osp.isfile(osp.join(out, 'degradation.json')):
         raise FileExistsError(f'{out} exists and was not written by this script (no degradation.json): '
-                              'refusing to replace it with --overwrite; choose another --out')
+                              'refusing to replace it; choose another output folder')
     source = ImageSource(hr, where='--hr')
     preset = get_preset(preset_name)
     parent = osp.dirname(osp.abspath(out))
