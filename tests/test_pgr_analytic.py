@@ -8,6 +8,7 @@ The quadratic problem (float64), with w = 2 softmax(lambda_sr), u = 2 softmax(la
 import pytest
 import torch
 
+from trico_basicsr.data import differentiable_darkening as dd
 from trico_basicsr.pgr.algorithm import Objectives, PhasedGradientResponse
 from trico_basicsr.pgr.config import load_pgr_config
 from trico_basicsr.pgr.hyper import HyperVariables
@@ -307,3 +308,57 @@ def _network_unrolled_objective(nets, lam, alpha, beta):
     illum_next = [t.detach().requires_grad_(False) for t in illum_next]
     sr_next = lower_step(sr, illum_next, False)
     return nets.F(var(sr_next, illum_next))
+
+
+class DarkenedTinyNets(TinyNets):
+    """TinyNets whose training inputs are darkened from targets by the darkening hyper-variables."""
+
+    NAMES = ['log_exposure', 'log_read_noise', 'log_blur']
+
+    def __init__(self):
+        super().__init__()
+        gen = torch.Generator().manual_seed(7)
+        self.x_hr = torch.rand(2, 3, 12, 12, generator=gen)
+        self.draws = dd.draw(2, (12, 12), 2, gen)
+        self.hyper = HyperVariables({'sr': ['l1', 'l2'], 'illum': ['pixel', 'coupling']},
+                                    continuous={'log_exposure': -1.5, 'log_read_noise': -3.0, 'log_blur': -0.5})
+
+    def _x(self, v):
+        values = self.hyper.weights_from(v['hyper'])['darkening']
+        return dd.darken(self.x_hr, dict(zip(self.NAMES, values)), self.draws, 2)
+
+    def g(self, v):
+        w = self.hyper.weights_from(v['hyper'])['sr']
+        _, hr = self.forward(v, self._x(v))
+        return w[0] * (hr - self.y).abs().mean() + w[1] * ((hr - self.y)**2).mean()
+
+    def f(self, v):
+        u = self.hyper.weights_from(v['hyper'])['illum']
+        lit, _ = self.forward(v, self._x(v))
+        return u[0] * ((lit - self.y_lr)**2).mean() + u[1] * self.g(v)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_darkening_hypergradient_matches_central_differences_of_the_unrolled_objective(mode, monkeypatch):
+    """The upper level reaches the data's parameters: d F(theta'(phi)) / d phi through the darkened inputs."""
+    monkeypatch.setattr(dd, 'quantise', lambda img: img)  # 8-bit rounding is flat: no finite difference
+    nets = DarkenedTinyNets()
+    alpha, beta = 0.5, 0.5
+    base = [t.detach().clone() for t in nets.hyper.logit_list()]
+
+    def unrolled_objective(lam):
+        return _network_unrolled_objective(nets, lam, alpha, beta).detach().item()
+
+    engine = pgr(mode, K=1, alpha=alpha, beta=beta, fd_epsilon=1e-5)
+    v = nets.variables([t.clone() for t in base])
+    first = {'sr': gradients(nets.g, v, ['sr'])['sr'], 'illum': gradients(nets.f, v, ['illum'])['illum']}
+    got, _ = engine.hypergradient(v, Objectives(nets.g, nets.f, nets.F), first)
+    h = 1e-5
+    numeric = torch.zeros(3)
+    for j in range(3):
+        plus, minus = [t.clone() for t in base], [t.clone() for t in base]
+        plus[2][j] += h
+        minus[2][j] -= h
+        numeric[j] = (unrolled_objective(plus) - unrolled_objective(minus)) / (2 * h)
+    assert numeric.abs().min() > 1e-7  # every parameter matters to the upper objective here
+    assert relative_error(got[2], numeric) < 1e-3

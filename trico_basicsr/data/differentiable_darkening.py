@@ -138,3 +138,26 @@ def darken(gt, parameters, draws, scale):
     lr_std = torch.sqrt(F.avg_pool2d(dark_hr, scale).clamp(min=0) / photons + read_noise ** 2)
     noisy_lr = dark_lr + torch.sqrt(1 - hr_share) * lr_std * draws['lr_noise']
     return quantise(linear_to_srgb(noisy_lr))
+
+
+class Resynthesis:
+    """A batch's inputs as a function of the darkening parameters, for the objectives of PGR.
+
+    Samples with ``mask`` True (those the dataset darkened itself) are darkened again from ``gt`` with the
+    given values and this batch's fixed ``draws``; the others (real pairs) keep their ``lq``.
+
+    Args:
+        gt (Tensor): (N, 3, H, W) targets in [0, 1]. lq (Tensor): (N, 3, H/scale, W/scale) dataset inputs.
+        mask (Tensor): (N,) bool. names (list[str]): The order of the values :meth:`__call__` receives.
+        scale (int): Downsampling factor. generator (torch.Generator | None): Source of the draws.
+    """
+
+    def __init__(self, gt, lq, mask, names, scale, generator=None):
+        self.gt, self.lq, self.names, self.scale = gt, lq, list(names), scale
+        self.mask = mask.to(device=lq.device, dtype=torch.bool).view(-1, 1, 1, 1)
+        self.draws = draw(gt.shape[0], gt.shape[-2:], scale, generator, gt.device)
+
+    def __call__(self, values):
+        """``values`` (len(names),) -> the batch's inputs (N, 3, H/scale, W/scale)."""
+        darkened = darken(self.gt, dict(zip(self.names, values)), self.draws, self.scale).to(self.lq.dtype)
+        return torch.where(self.mask, darkened, self.lq)

@@ -7,11 +7,14 @@ from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
 from basicsr.utils.registry import MODEL_REGISTRY
 
+from trico_basicsr.data.coupled_degradation import PRESETS
+from trico_basicsr.data.differentiable_darkening import Resynthesis
 from trico_basicsr.data.upper_stream import build_upper_stream, unused_split_warning
 from trico_basicsr.pgr import objectives
 from trico_basicsr.pgr.algorithm import PhasedGradientResponse
 from trico_basicsr.pgr.config import load_pgr_config, to_dict
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
+from trico_basicsr.pgr.hyper import DARKENING
 from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
 from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
 from trico_basicsr.pgr.precision import Precision
@@ -165,7 +168,25 @@ class TriLevelModel(LevelOptimizers, TriLevelLogging, TriLevelState, SRModel):
         batch = self._batch()
         if self.sample_groups is not None:
             batch['group_ids'] = self.sample_groups.ids(self._group_info, self.device)
+        if DARKENING in self.hyper.terms:
+            batch['darken'] = self._resynthesis(batch, current_iter)
         return objectives.make_objectives(self.nets, self.terms, batch, upper_batch, self.precision)
+
+    def _resynthesis(self, batch, current_iter):
+        """The batch's inputs as a function of the darkening hyper-variables (``train.pgr.darkening``).
+
+        Samples the dataset darkened itself (their preset is a darkening preset) are darkened again; real
+        pairs keep theirs. The draws depend on the seed, the rank and the iteration only, so a resumed
+        run draws what the uninterrupted one did.
+        """
+        presets = self._group_info.get('preset')
+        if presets is None:
+            raise ValueError('train.pgr.darkening needs training samples that name their darkening preset '
+                             '(datasets.train of type CoupledOnlineDataset or CoupledMixDataset)')
+        mask = torch.tensor([name in PRESETS for name in presets], dtype=torch.bool)
+        seed = int(self.opt.get('manual_seed') or 0) * 1_000_003 + int(current_iter or 0) * 101 + self.opt['rank']
+        return Resynthesis(batch['gt'], batch['lq'], mask, self.hyper.terms[DARKENING], self.opt['scale'],
+                           torch.Generator().manual_seed(seed))
 
     # ------------------------------------------------------------------ training step
     def _apply(self, level, grads):

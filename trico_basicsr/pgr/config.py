@@ -3,6 +3,7 @@ from copy import deepcopy
 
 from yacs.config import CfgNode
 
+from trico_basicsr.data.differentiable_darkening import check_parameters
 from trico_basicsr.utils.option_check import check_keys
 
 from .hyper import PARAMETRIZATIONS
@@ -77,6 +78,12 @@ def _defaults():
     c.sample_weights = CfgNode()
     c.sample_weights.by = None
     c.sample_weights.exposure_bins = [0.03, 0.1]
+    # Continuous parameters of the synthetic training data as further hyper-variables
+    # (data/differentiable_darkening.py): name -> initial value. Each iteration, every training sample
+    # the dataset darkened itself (its 'preset' is a darkening preset; real pairs keep their input) is
+    # darkened again in torch from its target with these values, so the hypergradient reaches them. {}: off.
+    c.darkening = CfgNode()
+    c.darkening.parameters = CfgNode(new_allowed=True)
     return c
 
 
@@ -117,7 +124,7 @@ def load_pgr_config(options, has_middle=True, where='train.pgr'):
     """
     options = deepcopy(dict(options or {}))
     check_keys(options, DEFAULTS.keys(), where)
-    for block in ('phases', 'response_lr', 'upper_data', 'sample_weights'):
+    for block in ('phases', 'response_lr', 'upper_data', 'sample_weights', 'darkening'):
         if isinstance(options.get(block), dict):
             check_keys(options[block], DEFAULTS[block].keys(), f'{where}.{block}')
     cfg = DEFAULTS.clone()
@@ -173,5 +180,10 @@ def _check_values(cfg, where):
     if cfg.sample_weights.by is not None and cfg.sample_weights.by not in GROUP_KINDS:
         raise ValueError(f"{where}.sample_weights.by: '{cfg.sample_weights.by}' is not one of "
                          f"{', '.join(GROUP_KINDS)} (or ~: off)")
+    if cfg.darkening.parameters:
+        check_parameters(dict(cfg.darkening.parameters), f'{where}.darkening.parameters')
+        if cfg.sample_weights.by is not None:
+            raise ValueError(f'{where}: sample_weights and darkening cannot be combined yet (the sample groups '
+                             'are sliced from the dataset inputs, which the darkening replaces)')
     if cfg.fd_epsilon <= 0 or cfg.response_lr.sr <= 0 or cfg.response_lr.illum <= 0:
         raise ValueError(f'{where}: fd_epsilon and response_lr must be positive')

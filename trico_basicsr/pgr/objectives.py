@@ -2,9 +2,12 @@
 
 ``variables`` maps each level (:mod:`.levels`) to a list of tensors: the network levels' trainable
 parameters in ``LevelNets.names`` order and the hyper-variables' logits. ``batch`` holds ``lq``
-(N, 3, H, W), ``gt`` (N, 3, sH, sW) and ``gt_lr`` (N, 3, H, W), float in [0, 1]. The networks are run
-with ``torch.func.functional_call``, so any variables -- live parameters, unrolled responses,
-finite-difference probes -- can be substituted without touching the modules.
+(N, 3, H, W), ``gt`` (N, 3, sH, sW) and ``gt_lr`` (N, 3, H, W), float in [0, 1]; with darkening
+hyper-variables also ``'darken'``, a function of their values that returns the batch's ``lq`` (see
+:class:`trico_basicsr.data.differentiable_darkening.Resynthesis`), so that every objective sees its
+inputs as a function of lambda. The networks are run with ``torch.func.functional_call``, so any
+variables -- live parameters, unrolled responses, finite-difference probes -- can be substituted
+without touching the modules.
 """
 import functools
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from trico_basicsr.archs.arch_util import split_illumination
 
 from .algorithm import FirstOrder, Objectives
 from .config import to_dict
-from .hyper import HyperVariables
+from .hyper import DARKENING, HyperVariables
 from .levels import LOWER, MIDDLE, NETWORK_LEVELS, UPPER
 from .response import regroup
 from .sample_groups import SAMPLES, select, split_batch, weighted_term_values
@@ -75,7 +78,8 @@ class LevelTerms:
     @classmethod
     def from_config(cls, cfg, has_middle, device, sample_groups=None):
         """The terms ``train.pgr`` (validated, ``cfg``) names, and lambda over them, on ``device``; with
-        ``sample_groups`` (:class:`.sample_groups.SampleGroups`) lambda also weighs those groups."""
+        ``sample_groups`` (:class:`.sample_groups.SampleGroups`) lambda also weighs those groups, and
+        ``train.pgr.darkening.parameters`` adds the darkening's parameters to lambda."""
         lower = LossTerms(to_dict(cfg.sr_terms), 'sr', 'gt', 'train.pgr.sr_terms').to(device)
         middle = LossTerms(to_dict(cfg.illum_terms), 'lit', 'gt_lr', 'train.pgr.illum_terms',
                            allow_coupling=True).to(device) if has_middle else None
@@ -83,7 +87,8 @@ class LevelTerms:
         term_names = {LOWER: lower.names, **({MIDDLE: middle.names} if middle is not None else {})}
         if sample_groups is not None:
             term_names[SAMPLES] = list(sample_groups.names)
-        return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization).to(device))
+        continuous = to_dict(cfg.darkening.parameters) or None
+        return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization, continuous).to(device))
 
 
 def forward(nets, variables, lq, couple_scale=None, precision=None):
@@ -121,15 +126,16 @@ def evaluate(nets, terms, variables, batch, couple_scale=None, precision=None):
         ``f_direct`` (the weighted middle loss without its coupling term), ``coupling_coeff`` (the
         coupling term's weight: f = f_direct + coupling_coeff * g) and ``illum_values`` (its terms).
     """
-    out = forward(nets, variables, batch['lq'], couple_scale, precision)
     weights = terms.hyper.weights_from(variables[UPPER])
+    lq = batch['darken'](weights[DARKENING]) if 'darken' in batch else batch['lq']
+    out = forward(nets, variables, lq, couple_scale, precision)
     if 'sample_groups' in batch:  # per-group sample weights (pgr/sample_groups.py)
         groups, targets = batch['sample_groups']
 
         def values(level_terms, **kwargs):
             return weighted_term_values(level_terms, out, targets, groups, weights[SAMPLES], **kwargs)
     else:
-        tensors = {**out, 'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
+        tensors = {**out, 'lq': lq, 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}
 
         def values(level_terms, **kwargs):
             return level_terms(tensors, **kwargs)
@@ -191,6 +197,9 @@ def make_objectives(nets, terms, batch, upper_batch=None, precision=None):
     """This iteration's :class:`Objectives`: g, f, F (when ``upper_batch`` is given) and the fused pass
     (in ``precision``, :mod:`.precision`; the other objectives are float32)."""
     trained = [level for level in (LOWER, MIDDLE) if level in nets.modules]
+    if batch.get('group_ids') is not None and 'darken' in batch:
+        raise ValueError('train.pgr.sample_weights and train.pgr.darkening cannot be combined yet: the sample '
+                         'groups are sliced from the dataset inputs, which the darkening replaces')
     if batch.get('group_ids') is not None:  # split once per batch: every evaluation reuses the slices
         groups = split_batch(batch['group_ids'], len(terms.hyper.terms[SAMPLES]))
         targets = [select({'lq': batch['lq'], 'gt': batch['gt'], 'gt_lr': batch.get('gt_lr')}, index)
