@@ -65,3 +65,15 @@ def test_darkening_and_sample_weights_together_are_refused(root):
     with pytest.raises(ValueError, match='sample_weights and darkening cannot be combined'):
         build_tiny_model(root, **{'train:pgr:darkening': {'parameters': dict(START)},
                                   'train:pgr:sample_weights': {'by': 'preset'}})
+
+
+def test_fixed_darkening_redarkens_the_inputs_without_learning_it(root):
+    model = build_tiny_model(root, **{'datasets:train:preset': ['camera_linear'],
+                                      'train:pgr:darkening': {'parameters': dict(START), 'learn': False}})
+    assert DARKENING not in model.hyper.terms
+    batch = tiny_batch(model, batch=2)
+    model.feed_data(batch)
+    darken = model._objectives(1).lower.args[2]['darken']
+    assert not torch.equal(darken(None), batch['lq'])  # the torch darkening replaced the dataset's input
+    model.optimize_parameters(1)
+    assert 'lambda_darkening_log_exposure' not in model.log_dict

@@ -150,14 +150,18 @@ class Resynthesis:
         gt (Tensor): (N, 3, H, W) targets in [0, 1]. lq (Tensor): (N, 3, H/scale, W/scale) dataset inputs.
         mask (Tensor): (N,) bool. names (list[str]): The order of the values :meth:`__call__` receives.
         scale (int): Downsampling factor. generator (torch.Generator | None): Source of the draws.
+        fixed (dict[str, float] | None): Values used when :meth:`__call__` receives None (parameters
+            that are not learned).
     """
 
-    def __init__(self, gt, lq, mask, names, scale, generator=None):
+    def __init__(self, gt, lq, mask, names, scale, generator=None, fixed=None):
         self.gt, self.lq, self.names, self.scale = gt, lq, list(names), scale
+        self.fixed = dict(fixed or {})
         self.mask = mask.to(device=lq.device, dtype=torch.bool).view(-1, 1, 1, 1)
         self.draws = draw(gt.shape[0], gt.shape[-2:], scale, generator, gt.device)
 
     def __call__(self, values):
-        """``values`` (len(names),) -> the batch's inputs (N, 3, H/scale, W/scale)."""
-        darkened = darken(self.gt, dict(zip(self.names, values)), self.draws, self.scale).to(self.lq.dtype)
+        """``values`` (len(names),), or None for the fixed values -> the batch's inputs (N, 3, H/scale, W/scale)."""
+        parameters = self.fixed if values is None else dict(zip(self.names, values))
+        darkened = darken(self.gt, parameters, self.draws, self.scale).to(self.lq.dtype)
         return torch.where(self.mask, darkened, self.lq)

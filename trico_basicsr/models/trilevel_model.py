@@ -14,7 +14,6 @@ from trico_basicsr.pgr import objectives
 from trico_basicsr.pgr.algorithm import PhasedGradientResponse
 from trico_basicsr.pgr.config import load_pgr_config, to_dict
 from trico_basicsr.pgr.distributed import broadcast_from_rank0
-from trico_basicsr.pgr.hyper import DARKENING
 from trico_basicsr.pgr.levels import LEVELS, LOWER, MIDDLE, UPPER
 from trico_basicsr.pgr.optimizer_steps import optimizer_step_rule
 from trico_basicsr.pgr.precision import Precision
@@ -168,7 +167,7 @@ class TriLevelModel(LevelOptimizers, TriLevelLogging, TriLevelState, SRModel):
         batch = self._batch()
         if self.sample_groups is not None:
             batch['group_ids'] = self.sample_groups.ids(self._group_info, self.device)
-        if DARKENING in self.hyper.terms:
+        if self.pgr_cfg.darkening.parameters:
             batch['darken'] = self._resynthesis(batch, current_iter)
         return objectives.make_objectives(self.nets, self.terms, batch, upper_batch, self.precision)
 
@@ -185,8 +184,9 @@ class TriLevelModel(LevelOptimizers, TriLevelLogging, TriLevelState, SRModel):
                              '(datasets.train of type CoupledOnlineDataset or CoupledMixDataset)')
         mask = torch.tensor([name in PRESETS for name in presets], dtype=torch.bool)
         seed = int(self.opt.get('manual_seed') or 0) * 1_000_003 + int(current_iter or 0) * 101 + self.opt['rank']
-        return Resynthesis(batch['gt'], batch['lq'], mask, self.hyper.terms[DARKENING], self.opt['scale'],
-                           torch.Generator().manual_seed(seed))
+        fixed = to_dict(self.pgr_cfg.darkening.parameters)
+        return Resynthesis(batch['gt'], batch['lq'], mask, list(fixed), self.opt['scale'],
+                           torch.Generator().manual_seed(seed), fixed=fixed)
 
     # ------------------------------------------------------------------ training step
     def _apply(self, level, grads):

@@ -84,6 +84,7 @@ def _defaults():
     # darkened again in torch from its target with these values, so the hypergradient reaches them. {}: off.
     c.darkening = CfgNode()
     c.darkening.parameters = CfgNode(new_allowed=True)
+    c.darkening.learn = True  # False: the same torch darkening at these fixed values (the baseline of the study)
     return c
 
 

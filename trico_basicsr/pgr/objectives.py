@@ -87,7 +87,7 @@ class LevelTerms:
         term_names = {LOWER: lower.names, **({MIDDLE: middle.names} if middle is not None else {})}
         if sample_groups is not None:
             term_names[SAMPLES] = list(sample_groups.names)
-        continuous = to_dict(cfg.darkening.parameters) or None
+        continuous = (to_dict(cfg.darkening.parameters) or None) if cfg.darkening.learn else None
         return cls(lower, middle, upper, HyperVariables(term_names, cfg.parametrization, continuous).to(device))
 
 
@@ -127,7 +127,7 @@ def evaluate(nets, terms, variables, batch, couple_scale=None, precision=None):
         coupling term's weight: f = f_direct + coupling_coeff * g) and ``illum_values`` (its terms).
     """
     weights = terms.hyper.weights_from(variables[UPPER])
-    lq = batch['darken'](weights[DARKENING]) if 'darken' in batch else batch['lq']
+    lq = batch['darken'](weights.get(DARKENING)) if 'darken' in batch else batch['lq']
     out = forward(nets, variables, lq, couple_scale, precision)
     if 'sample_groups' in batch:  # per-group sample weights (pgr/sample_groups.py)
         groups, targets = batch['sample_groups']

@@ -4,7 +4,7 @@ from os import path as osp
 
 
 def plot_hyper_trajectories(history, out_path, title='loss-term weights', current_iter=None):
-    """Plot each hyper-variable (loss-term weight) against the iteration and save a PNG.
+    """Plot each hyper-variable (loss-term weight, darkening parameter) against the iteration and save a PNG.
 
     Weights only change at upper-level updates, so each curve is a step function, held until
     ``current_iter``.
@@ -28,9 +28,10 @@ def plot_hyper_trajectories(history, out_path, title='loss-term weights', curren
     for ax, level in zip(axes[0], levels):
         for name in (n for n in names if n.startswith(level + '_')):
             ax.plot(iters, [w[name] for _, w in history], drawstyle='steps-post', label=name.split('_', 1)[1])
-        ax.set_title(f'{level} level')
+        ax.set_title('darkening parameters' if level == 'darkening' else f'{level} level')
         ax.set_xlabel('iteration')
-        ax.set_ylabel('weight (mean 1)')
+        # the darkening parameters are log or logit values, not weights (data/differentiable_darkening.py)
+        ax.set_ylabel('value (log or logit units)' if level == 'darkening' else 'weight (mean 1)')
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
