@@ -68,35 +68,3 @@ def test_a_cascade_with_a_global_illumination_net_also_tiles_with_whole_image_st
     whole = TriCoEnhancer(path).enhance(img)
     tiled = TriCoEnhancer(path, tile=24, tile_pad=16).enhance(img)
     assert net.uses_global_statistics and np.abs(tiled - whole).max() < 1.0 / 255
-
-
-def test_untrained_adaptive_prior_is_the_fixed_exponent_net():
-    torch.manual_seed(0)
-    fixed = IllumNet(num_feat=8, num_block=1, global_exposure=True)
-    adaptive = IllumNet(num_feat=8, num_block=1, global_exposure=True, adaptive_prior=True)
-    missing = adaptive.load_state_dict(fixed.state_dict(), strict=False).missing_keys
-    assert sorted(missing) == ['global_exposure.prior_scale.bias', 'global_exposure.prior_scale.weight']
-    x = torch.rand(2, 3, 24, 24) * 0.2
-    for a, b in zip(fixed(x), adaptive(x)):
-        assert torch.equal(a, b)
-
-
-def test_adaptive_prior_scales_the_exponent_per_image():
-    torch.manual_seed(0)
-    adaptive = IllumNet(num_feat=8, num_block=1, global_exposure=True, adaptive_prior=True).eval()
-    without_prior = IllumNet(num_feat=8, num_block=1, global_exposure=True, learn_prior_exponent=False).eval()
-    without_prior.load_state_dict(adaptive.state_dict(), strict=False)
-    without_prior.prior_exponent.zero_()
-    x = torch.rand(1, 3, 24, 24) * 0.3
-    with torch.no_grad():
-        adaptive.global_exposure['prior_scale'].bias.fill_(-30.0)  # 2 * sigmoid(-30): the prior switched off
-        off = adaptive(x)[1]
-        adaptive.global_exposure['prior_scale'].bias.fill_(30.0)  # doubled exponent: darker regions lifted more
-        doubled = adaptive(x)[1]
-    assert torch.allclose(off, without_prior(x)[1], atol=1e-6)
-    assert (doubled < off).float().mean() > 0.99  # log prior < 0 everywhere here, so a stronger prior lights more
-
-
-def test_adaptive_prior_needs_the_global_estimate():
-    with pytest.raises(ValueError, match='adaptive_prior needs global_exposure'):
-        IllumNet(adaptive_prior=True)

@@ -28,13 +28,6 @@ class IllumNet(nn.Module):
     local contrast and lights every image the same; the global term lets dim scenes stay dim. For tiled
     inference compute the statistics once on the whole image and pass them to every tile.
 
-    With ``adaptive_prior`` the same MLP also sets, per image, how strongly the local prior acts:
-    ``a_eff = a * 2 * sigmoid(s(stats))``, in (0, 2a), equal to ``a`` at initialisation. A fixed ``a``
-    lifts every dark region by its own darkness, so a photo that is already well exposed gets its
-    shadows brightened and a night sky turns grey; undoing that additively would need the CNN to
-    reproduce ``-a * log(prior)`` for some images only. A per-image factor lets the net switch the local
-    lift off where the whole image says it is not wanted.
-
     Args:
         num_in_ch (int): Input channels. Default: 3.
         num_feat (int): Channels of the CNN. Default: 32.
@@ -46,8 +39,6 @@ class IllumNet(nn.Module):
         learn_prior_exponent (bool): Train ``a``; with False it stays at ``prior_exponent`` (a buffer, so
             checkpoints keep the same key). Default: True.
         global_exposure (bool): Add the global exposure estimate (see above). Default: False.
-        adaptive_prior (bool): Let the global estimate scale the prior's exponent per image (see above;
-            needs ``global_exposure``). Default: False.
 
     ``forward(x, exposure_stats=None)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W)
     in [0, 1] and illum (N, illum_channels, H, W) in [min_illum, 1]. ``exposure_stats`` (N,
@@ -62,10 +53,8 @@ class IllumNet(nn.Module):
     tile_alignment = coarse_stride  # tiles must start on the coarse branch's grid
 
     def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
-                 prior_exponent=0.8, global_exposure=False, learn_prior_exponent=True, adaptive_prior=False):
+                 prior_exponent=0.8, global_exposure=False, learn_prior_exponent=True):
         super().__init__()
-        if adaptive_prior and not global_exposure:
-            raise ValueError('adaptive_prior needs global_exposure: the exponent is set from whole-image statistics')
         if illum_channels not in (1, num_in_ch):
             raise ValueError(f'illum_channels must be 1 or {num_in_ch}, got {illum_channels}')
         if prior_kernel % 2 != 1:
@@ -91,11 +80,7 @@ class IllumNet(nn.Module):
                 'embed': nn.Sequential(nn.Linear(self.NUM_STATS, hidden), nn.LeakyReLU(0.1, True)),
                 'feat_bias': nn.Linear(hidden, num_feat),
                 'log_gain': nn.Linear(hidden, illum_channels)})
-            heads = ['feat_bias', 'log_gain']
-            if adaptive_prior:
-                self.global_exposure['prior_scale'] = nn.Linear(hidden, 1)
-                heads.append('prior_scale')
-            for head in heads:  # start as the purely local net with exponent a
+            for head in ('feat_bias', 'log_gain'):  # start as the purely local net
                 nn.init.zeros_(self.global_exposure[head].weight)
                 nn.init.zeros_(self.global_exposure[head].bias)
 
@@ -127,19 +112,16 @@ class IllumNet(nn.Module):
     def forward(self, x, exposure_stats=None):
         log_prior = torch.log(self.prior(x) + 1e-3)
         feat = self.conv_first(torch.cat([x, log_prior], dim=1))
-        global_log_gain, exponent = 0, self.prior_exponent
+        global_log_gain = 0
         if self.global_exposure is not None:
             stats = self.exposure_stats(x) if exposure_stats is None else exposure_stats.to(x)
             embedding = self.global_exposure['embed'](stats)
             feat = feat + self.global_exposure['feat_bias'](embedding)[:, :, None, None]
             global_log_gain = self.global_exposure['log_gain'](embedding)[:, :, None, None]
-            if 'prior_scale' in self.global_exposure:
-                scale = 2 * torch.sigmoid(self.global_exposure['prior_scale'](embedding))
-                exponent = exponent * scale[:, :, None, None]
         feat = self.body(self.lrelu(feat))
         coarse = F.avg_pool2d(feat, self.coarse_stride, ceil_mode=True)
         feat = feat + resize_like(self.context(coarse), feat)
-        log_illum = exponent * log_prior + self.conv_last(feat) + global_log_gain
+        log_illum = self.prior_exponent * log_prior + self.conv_last(feat) + global_log_gain
         # Clamp the log first: exp of a large log_illum overflows to inf, and the clamp's zero gradient
         # times inf is NaN in backward. Forward values are the same as clamping exp(log_illum) alone.
         illum = torch.exp(log_illum.clamp(max=0.0)).clamp(self.min_illum, 1.0)

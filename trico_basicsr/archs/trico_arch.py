@@ -32,8 +32,6 @@ class TriCoNet(nn.Module):
             (see :class:`IllumNet`). Default: False.
         prior_exponent (float): Initial exponent ``a`` of IllumNet's local prior. Default: 0.8.
         learn_prior_exponent (bool): Train ``a``, or keep it fixed. Default: True.
-        adaptive_prior (bool): The global estimate also scales ``a`` per image (needs ``global_exposure``;
-            see :class:`IllumNet`). Default: False.
 
     ``forward(x, return_intermediates=False, exposure_stats=None)``: x (N, 3, H, W) RGB in [0, 1] ->
     (N, 3, sH, sW); with ``return_intermediates`` a dict ``{'sr', 'lit', 'illum'}`` (lit and illum at
@@ -43,12 +41,11 @@ class TriCoNet(nn.Module):
     def __init__(self, upscale=4, illum_feat=32, illum_block=3, illum_channels=3, min_illum=0.01, num_feat=64,
                  num_block=16, ihem_every=4, semantic='mobilenet_v2', semantic_layer='features.6',
                  semantic_weights='torchvision', global_exposure=False, prior_exponent=0.8,
-                 learn_prior_exponent=True, adaptive_prior=False):
+                 learn_prior_exponent=True):
         super().__init__()
         self.upscale = upscale
         self.illum = IllumNet(3, illum_feat, illum_block, illum_channels, min_illum, global_exposure=global_exposure,
-                              prior_exponent=prior_exponent, learn_prior_exponent=learn_prior_exponent,
-                              adaptive_prior=adaptive_prior)
+                              prior_exponent=prior_exponent, learn_prior_exponent=learn_prior_exponent)
         self.sr = TriCoSRNet(upscale, 3, 3, num_feat, num_block, ihem_every, illum_channels, semantic, semantic_layer,
                              semantic_weights)
         # tiles of an input must start where both levels' coarse grids line up (see TriCoEnhancer)
