@@ -24,7 +24,7 @@ from os import path as osp
 
 import numpy as np
 
-from benchmarks.common import ROOT, command_line, write_report
+from benchmarks.common import ROOT, ScoreCache, command_line, file_sha1, write_report
 
 METHODS = ('learned', 'fixed')
 DEFAULT_OPTIONS = 'options/train/trico_light_x4_learned_darkening.yml'
@@ -98,13 +98,18 @@ def equal_wall_clock_iteration(saved, iters, fixed_seconds_per_iteration, learne
     return next((it for it in later if it * fixed_seconds_per_iteration >= learned_seconds), later[-1])
 
 
-def score(args, path):
-    """Mean real-pair test scores (PSNR, SSIM, gain-matched PSNR, brightness error, ΔE) and exposed-input scores."""
+def score(args, path, cache):
+    """Mean real-pair test scores (PSNR, SSIM, gain-matched PSNR, brightness error, ΔE) and exposed-input
+    scores, cached by the checkpoint's and the test split's content."""
     from benchmarks import real_photos
-    table = real_photos.methods([f'model={path}'], args.scale)
-    table = {'model': table['model']}
-    options = argparse.Namespace(pairs=args.pairs, scale=args.scale, night=None)
-    return real_photos.evaluate(options, table)['model']
+
+    def compute():
+        table = {'model': real_photos.methods([f'model={path}'], args.scale)['model']}
+        options = argparse.Namespace(pairs=args.pairs, scale=args.scale, night=None)
+        return real_photos.evaluate(options, table)['model']
+
+    pairs = sorted(glob.glob(osp.join(args.pairs, '**', '*.png'), recursive=True))
+    return cache.get(f'{file_sha1(path)}:{file_sha1(*pairs)}:x{args.scale}', compute)
 
 
 def mean_std(values):
@@ -163,6 +168,7 @@ def main(argv=None):
         train(args, 'learned', seed, args.iters)
         train(args, 'fixed', seed, args.iters + args.fixed_extra)
     per_run, gaps = [], {'equal_iterations': [], 'equal_wall_clock': []}
+    cache = ScoreCache(osp.join(ROOT, 'experiments', f'{args.prefix}_scores.json'))
     for seed in args.seeds:
         learned_name, fixed_name = run_name(args, 'learned', seed), run_name(args, 'fixed', seed)
         learned_time = seconds_per_iteration(learned_name, args.iters) * args.iters
@@ -174,7 +180,7 @@ def main(argv=None):
         scored = {}
         for key, name, iteration in (('learned', learned_name, args.iters), ('fixed', fixed_name, args.iters),
                                      ('fixed, equal wall-clock', fixed_name, equal_time)):
-            result = score(args, checkpoint(name, iteration))
+            result = score(args, checkpoint(name, iteration), cache)
             scored[key] = result['pairs']['psnr']
             per_run.append({'method': key, 'seed': seed, 'iterations': iteration, 'checkpoint':
                             osp.relpath(checkpoint(name, iteration), ROOT),

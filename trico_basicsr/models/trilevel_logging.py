@@ -58,5 +58,5 @@ class TriLevelLogging:
     @master_only
     def _plot_hyper(self, current_iter):
         plot_hyper_trajectories(self.hyper_history, osp.join(self.opt['path']['visualization'], 'hyper_variables.png'),
-                                title=f"{self.opt['name']} - loss-term weights (iter {current_iter})",
+                                title=f"{self.opt['name']} - hyper-variables (iter {current_iter})",
                                 current_iter=current_iter)
