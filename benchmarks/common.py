@@ -34,6 +34,31 @@ def write_report(out, results, markdown):
     print(markdown)
 
 
+# ------------------------------------------------------------------------------------------------ models
+MODEL_SPEC = 'NAME=CHECKPOINT[@EXPOSURE]'
+
+
+def parse_model_spec(spec, option='--model'):
+    """``(name, checkpoint, exposure)`` of a ``NAME=CHECKPOINT[@EXPOSURE]`` spec.
+
+    EXPOSURE is what ``TriCoEnhancer(exposure=...)`` takes: 'auto' (the default, what users get),
+    'model' (the net's own brightness estimate) or a mean grey level. A malformed spec or a missing
+    checkpoint is an error naming ``option``.
+    """
+    name, sep, rest = spec.partition('=')
+    path, at, exposure = rest.rpartition('@') if '@' in rest else (rest, '', 'auto')
+    if not sep or not name or not osp.isfile(path):
+        raise SystemExit(f'error: {option} {spec!r}: expected {MODEL_SPEC} with an existing checkpoint')
+    if exposure not in ('auto', 'model'):
+        try:
+            if not 0 < float(exposure) < 1:
+                raise ValueError
+        except ValueError:
+            raise SystemExit(f"error: {option} {spec!r}: EXPOSURE must be 'auto', 'model' or a mean grey level "
+                             'in (0, 1)') from None
+    return name, path, exposure
+
+
 # ------------------------------------------------------------------------------------------------ timing
 def synchronize():
     """Wait for queued CUDA work, so a timer measures the work and not only its launch (no-op on CPU)."""

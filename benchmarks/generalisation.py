@@ -47,7 +47,7 @@ from os import path as osp
 
 import numpy as np
 
-from benchmarks.common import ScoreCache, command_line, file_sha1, save_panels
+from benchmarks.common import MODEL_SPEC, ScoreCache, command_line, file_sha1, parse_model_spec, save_panels
 from benchmarks.scoring import (
     SCORING_CODE,
     brightness_tracking,
@@ -75,9 +75,10 @@ def parse_args(argv=None):
     parser.add_argument('--families', nargs='+', default=list(DEFAULT_FAMILIES), help='degradation presets')
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--model', action='append', default=[], metavar='NAME=CHECKPOINT',
-                        help='a trained checkpoint to evaluate (repeatable)')
-    parser.add_argument('--model-self-ensemble', action='append', default=[], metavar='NAME=CHECKPOINT',
+    parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
+                        help="a trained checkpoint to evaluate (repeatable); EXPOSURE: 'auto' (default), 'model' "
+                             'or a mean grey level')
+    parser.add_argument('--model-self-ensemble', action='append', default=[], metavar=MODEL_SPEC,
                         help='a checkpoint to evaluate with the x8 geometric self-ensemble (repeatable)')
     parser.add_argument('--regression-hr', metavar='FOLDER',
                         help='add baseline (c), bicubic + regressed exposure, fitted on these HR training images')
@@ -116,18 +117,18 @@ def restorers(args, regression=None):
         name, path, enhancer = load_model(spec, args.scale, self_ensemble)
         methods[name] = enhancer.enhance
         ensemble = ' x8 self-ensemble' if self_ensemble else ''
-        identities[name] = f'checkpoint {file_sha1(path)}{ensemble} @ {SCORING_CODE}'
+        exposure = enhancer.net.illum.exposure if hasattr(enhancer.net, 'illum') else '-'
+        identities[name] = f'checkpoint {file_sha1(path)}{ensemble} exposure {exposure} @ {SCORING_CODE}'
     return methods, identities
 
 
 def load_model(spec, scale, self_ensemble=False):
-    """``(name, path, TriCoEnhancer)`` for a ``--model NAME=CHECKPOINT`` spec; a clear error if it is not one."""
+    """``(name, path, TriCoEnhancer)`` for a ``--model NAME=CHECKPOINT[@EXPOSURE]`` spec; a clear error if it is
+    not one."""
     from trico_basicsr.utils.inference import TriCoEnhancer
     option = '--model-self-ensemble' if self_ensemble else '--model'
-    name, sep, path = spec.partition('=')
-    if not sep or not osp.isfile(path):
-        raise SystemExit(f'error: {option} {spec!r}: expected NAME=CHECKPOINT with an existing file')
-    enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble)
+    name, path, exposure = parse_model_spec(spec, option)
+    enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble, exposure=exposure)
     if enhancer.scale != scale:
         raise SystemExit(f'error: {option} {spec!r} is a x{enhancer.scale} model, not x{scale}')
     return name, path, enhancer

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from benchmarks.baselines import bicubic_auto_exposure, lime_bicubic
 from benchmarks.baselines.exposure_regression import gain_to_mean_luminance, luminance
-from benchmarks.common import save_panels
+from benchmarks.common import MODEL_SPEC, parse_model_spec, save_panels
 from trico_basicsr.data.image_io import is_image_file, read_image, to_uint8
 from trico_basicsr.metrics.delta_e_metric import calculate_delta_e
 
@@ -45,7 +45,8 @@ def parse_args(argv=None):
     parser.add_argument('--pairs', required=True, help='a split folder of scripts/make_real_pairs.py')
     parser.add_argument('--night', help='folder of real dark photos without ground truth (recursive)')
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
-    parser.add_argument('--model', action='append', default=[], metavar='NAME=CHECKPOINT')
+    parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
+                        help="a model row; EXPOSURE: 'auto' (default), 'model' or a mean grey level")
     parser.add_argument('--night-max-side', type=int, default=400,
                         help='night photos are area-downsampled to this longest side first (bounds the time)')
     parser.add_argument('--grid', type=int, default=0, metavar='N',
@@ -62,8 +63,8 @@ def methods(models, scale):
     table = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, scale),
              'LIME + bicubic': lambda lq: lime_bicubic(lq, scale)}
     for entry in models:
-        name, checkpoint = entry.split('=', 1)
-        enhancer = TriCoEnhancer(checkpoint, device='cpu')
+        name, checkpoint, exposure = parse_model_spec(entry)
+        enhancer = TriCoEnhancer(checkpoint, device='cpu', exposure=exposure)
         if enhancer.scale != scale:
             raise SystemExit(f'error: {checkpoint} is a x{enhancer.scale} model, not x{scale}')
         table[name] = enhancer.enhance

@@ -41,7 +41,24 @@ def parse_args(argv=None):
     parser.add_argument('--device', default=None, help="'cuda' or 'cpu'; default: CUDA when available")
     parser.add_argument('--suffix', default='', help="appended to output names (e.g. '_x4'); allows -o inside -i")
     parser.add_argument('--color', action='store_true', help='write greyscale inputs as RGB (default: greyscale out)')
+    parser.add_argument('--exposure', default='auto', type=exposure_choice,
+                        help="how bright the output is: 'auto' (dark photos lit to a standard exposure, well-exposed "
+                             "photos left as they are), 'model' (the network's own estimate) or a mean grey level "
+                             'in (0, 1) for dark photos, e.g. 0.35 for a darker result. Default: auto')
     return parser.parse_args(argv)
+
+
+def exposure_choice(text):
+    """``--exposure``: 'auto', 'model' or a float in (0, 1)."""
+    if text in ('auto', 'model'):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'model' or a mean grey level in (0, 1), got {text!r}")
+    return value
 
 
 class UsageError(Exception):
@@ -178,7 +195,7 @@ def load_enhancer(model_path, args):
         raise UsageError(f'checkpoint {model_path} not found')
     try:
         return TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device,
-                             self_ensemble=args.self_ensemble)
+                             self_ensemble=args.self_ensemble, exposure=args.exposure)
     except Exception as error:  # truncated zip, pickle error, missing keys, wrong arch: all mean "bad checkpoint"
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(f'cannot load checkpoint {model_path}: {first_line}') from error

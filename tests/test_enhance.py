@@ -126,3 +126,22 @@ def test_cli_without_model_uses_the_shipped_demo_weights(dark_folder, tmp_path):
     assert sorted(os.listdir(tmp_path / 'o')) == ['chelsea.png', 'coffee.png']
 
 
+
+
+@pytest.mark.parametrize('exposure', ['model', '0.3'])
+def test_cli_exposure_gives_what_the_enhancer_gives(checkpoint, dark_folder, tmp_path, exposure):
+    proc = run([sys.executable, 'scripts/enhance.py', '-i', osp.join(dark_folder, 'coffee.png'), '-o', str(tmp_path),
+                '--model', checkpoint, '--exposure', exposure], check=False)
+    assert proc.returncode == 0, proc.stderr
+    value = exposure if exposure == 'model' else float(exposure)
+    expected = TriCoEnhancer(checkpoint, exposure=value).enhance(read_image(osp.join(dark_folder, 'coffee.png')))
+    other = TriCoEnhancer(checkpoint, exposure=0.6).enhance(read_image(osp.join(dark_folder, 'coffee.png')))
+    written = read_image(str(tmp_path / 'coffee.png'))
+    assert np.abs(written - expected).max() <= 0.51 / 255 and np.abs(written - other).max() > 5 / 255
+
+
+@pytest.mark.parametrize('bad', ['bright', '1.5', '0'])
+def test_cli_refuses_a_bad_exposure_naming_the_option(checkpoint, dark_folder, tmp_path, bad):
+    proc = run([sys.executable, 'scripts/enhance.py', '-i', dark_folder, '-o', str(tmp_path / 'o'), '--model',
+                checkpoint, '--exposure', bad], check=False)
+    assert proc.returncode == 2 and '--exposure' in proc.stderr and not osp.exists(tmp_path / 'o')

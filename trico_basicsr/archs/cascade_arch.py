@@ -28,15 +28,19 @@ class TwoLevelCascade(nn.Module):
 
     @property
     def uses_global_statistics(self):
-        """True when the middle level uses whole-image statistics (an IllumNet with ``global_exposure``)."""
+        """True when the middle level uses the whole image (an IllumNet with ``global_exposure`` or an anchor)."""
         return getattr(self.illum, 'uses_global_statistics', False)
 
     def exposure_stats(self, x):
         """The middle level's whole-image statistics, for tiles of ``x`` (see :class:`IllumNet`)."""
         return self.illum.exposure_stats(x)
 
-    def forward(self, x, return_intermediates=False, exposure_stats=None):
-        middle = self.illum(x) if exposure_stats is None else self.illum(x, exposure_stats)
+    def whole_image_inputs(self, x):
+        """What every tile of ``x`` needs from the whole image (keyword arguments of :meth:`forward`)."""
+        return self.illum.whole_image_inputs(x) if self.uses_global_statistics else {}
+
+    def forward(self, x, return_intermediates=False, **whole_image):
+        middle = self.illum(x, **whole_image) if whole_image else self.illum(x)
         lit, illum = split_illumination(middle)
         out = run_lower_level(self.sr, lit, illum)
         return {'sr': out, 'lit': lit, 'illum': illum} if return_intermediates else out

@@ -8,6 +8,7 @@ from basicsr.utils.registry import ARCH_REGISTRY
 from torch import nn
 
 from .arch_util import conv3x3, resize_like
+from .exposure_anchor import anchor_log_gain, anchor_view, lit_mean_grey, target_grey
 
 
 @ARCH_REGISTRY.register()
@@ -39,10 +40,15 @@ class IllumNet(nn.Module):
         learn_prior_exponent (bool): Train ``a``; with False it stays at ``prior_exponent`` (a buffer, so
             checkpoints keep the same key). Default: True.
         global_exposure (bool): Add the global exposure estimate (see above). Default: False.
+        exposure (str | float): How bright the lit image is overall. 'model': the net's own estimate (as
+            trained); 'auto': anchored by the rule of :mod:`.exposure_anchor` (dark inputs: the net's level
+            shrunk toward a standard exposure; well-exposed inputs: left as bright as they are); a number
+            in (0, 1): the mean grey level dark inputs are lit to, under the same rule. Default: 'model'.
 
-    ``forward(x, exposure_stats=None)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``, lit (N, C, H, W)
-    in [0, 1] and illum (N, illum_channels, H, W) in [min_illum, 1]. ``exposure_stats`` (N,
-    ``NUM_STATS``), from :meth:`exposure_stats` of the whole image, replaces the statistics of ``x``.
+    ``forward(x, exposure_stats=None, exposure_gain=None)``: x (N, C, H, W) in [0, 1] -> ``(lit, illum)``,
+    lit (N, C, H, W) in [0, 1] and illum (N, illum_channels, H, W) in [min_illum, 1]. ``exposure_stats``
+    (N, ``NUM_STATS``) and ``exposure_gain`` (N,), from :meth:`whole_image_inputs` of the whole image,
+    replace what would be computed from ``x`` (for tiles of an image).
     """
 
     STAT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -53,8 +59,9 @@ class IllumNet(nn.Module):
     tile_alignment = coarse_stride  # tiles must start on the coarse branch's grid
 
     def __init__(self, num_in_ch=3, num_feat=32, num_block=3, illum_channels=3, min_illum=0.01, prior_kernel=5,
-                 prior_exponent=0.8, global_exposure=False, learn_prior_exponent=True):
+                 prior_exponent=0.8, global_exposure=False, learn_prior_exponent=True, exposure='model'):
         super().__init__()
+        self.set_exposure(exposure)
         if illum_channels not in (1, num_in_ch):
             raise ValueError(f'illum_channels must be 1 or {num_in_ch}, got {illum_channels}')
         if prior_kernel % 2 != 1:
@@ -84,10 +91,50 @@ class IllumNet(nn.Module):
                 nn.init.zeros_(self.global_exposure[head].weight)
                 nn.init.zeros_(self.global_exposure[head].bias)
 
+    def set_exposure(self, exposure):
+        """Choose how bright the lit image is: 'model', 'auto' or a mean grey level (see the class doc)."""
+        if isinstance(exposure, str) and exposure not in ('model', 'auto'):
+            try:
+                exposure = float(exposure)
+            except ValueError:
+                raise ValueError(f"exposure must be 'model', 'auto' or a mean grey level in (0, 1), got {exposure!r}") \
+                    from None
+        if not isinstance(exposure, str) and not 0.0 < float(exposure) < 1.0:
+            raise ValueError(f'exposure as a mean grey level must lie in (0, 1), got {exposure}')
+        self.exposure = exposure if isinstance(exposure, str) else float(exposure)
+
     @property
     def uses_global_statistics(self):
-        """True when the output depends on whole-image statistics (tiles then need :meth:`exposure_stats`)."""
-        return self.global_exposure is not None
+        """True when the output depends on the whole image (tiles then need :meth:`whole_image_inputs`)."""
+        return self.global_exposure is not None or self.exposure != 'model'
+
+    def whole_image_inputs(self, x):
+        """What every tile of ``x`` needs from the whole image: ``{'exposure_stats', 'exposure_gain'}``."""
+        inputs = {}
+        if self.global_exposure is not None:
+            inputs['exposure_stats'] = self.exposure_stats(x)
+        if self.exposure != 'model':
+            inputs['exposure_gain'] = self.anchor_gain(x, inputs.get('exposure_stats'))
+        return inputs
+
+    def anchor_gain(self, x, exposure_stats=None, log_illum=None):
+        """The log-gain (N,) the exposure anchor adds to the log illumination of ``x``.
+
+        Measured on :func:`anchor_view` of ``x`` (``x`` itself unless it is large); ``log_illum`` of ``x``
+        saves recomputing it when ``x`` is its own view.
+        """
+        view = anchor_view(x)
+        if self.global_exposure is not None and exposure_stats is None:
+            exposure_stats = self.exposure_stats(x)
+        with torch.no_grad():
+            if log_illum is None or view is not x:
+                log_illum = self.log_illumination(view, exposure_stats)
+            log_illum = log_illum.float()
+            view = view.float()
+            own = lit_mean_grey(view, log_illum, torch.zeros(view.shape[0], device=view.device), self.min_illum)
+            aim = None if self.exposure == 'auto' else self.exposure
+            target = target_grey(view.mean(dim=(1, 2, 3)), own, aim)
+            return anchor_log_gain(view, log_illum, target, self.min_illum)
 
     def exposure_stats(self, x):
         """Whole-image brightness statistics, (N, NUM_STATS): quantiles of ``log(max channel)`` and log colour balance.
@@ -109,7 +156,8 @@ class IllumNet(nn.Module):
         brightest = x.amax(dim=1, keepdim=True)
         return F.avg_pool2d(F.pad(brightest, (pad, pad, pad, pad), mode='replicate'), self.prior_kernel, stride=1)
 
-    def forward(self, x, exposure_stats=None):
+    def log_illumination(self, x, exposure_stats=None):
+        """The net's log illumination (N, illum_channels, H, W), before its clamp to at most 0 (light <= 1)."""
         log_prior = torch.log(self.prior(x) + 1e-3)
         feat = self.conv_first(torch.cat([x, log_prior], dim=1))
         global_log_gain = 0
@@ -121,7 +169,16 @@ class IllumNet(nn.Module):
         feat = self.body(self.lrelu(feat))
         coarse = F.avg_pool2d(feat, self.coarse_stride, ceil_mode=True)
         feat = feat + resize_like(self.context(coarse), feat)
-        log_illum = self.prior_exponent * log_prior + self.conv_last(feat) + global_log_gain
+        return self.prior_exponent * log_prior + self.conv_last(feat) + global_log_gain
+
+    def forward(self, x, exposure_stats=None, exposure_gain=None):
+        if self.global_exposure is not None and exposure_stats is None:
+            exposure_stats = self.exposure_stats(x)  # once, for the net and the anchor
+        log_illum = self.log_illumination(x, exposure_stats)
+        if exposure_gain is None and self.exposure != 'model':
+            exposure_gain = self.anchor_gain(x, exposure_stats, log_illum)
+        if exposure_gain is not None:
+            log_illum = log_illum + exposure_gain.to(log_illum)[:, None, None, None]
         # Clamp the log first: exp of a large log_illum overflows to inf, and the clamp's zero gradient
         # times inf is NaN in backward. Forward values are the same as clamping exp(log_illum) alone.
         illum = torch.exp(log_illum.clamp(max=0.0)).clamp(self.min_illum, 1.0)

@@ -104,13 +104,25 @@ class TriCoEnhancer:
         self_ensemble (bool): Average the outputs for the 8 flips and transposes of the input (EDSR's
             geometric self-ensemble, "x8"), each mapped back: 8 times the compute, and the result no
             longer depends on the image's orientation. Default: False.
+        exposure (str | float | None): How bright a TriCo net lights the image (its middle level):
+            'auto' (anchored: a dark photo lit to the net's own level shrunk toward a standard exposure, a
+            well-exposed photo left as bright as it is; :mod:`trico_basicsr.archs.exposure_anchor`),
+            'model' (the net's own estimate, as trained), a mean grey level in (0, 1) for dark inputs, or
+            None (what the checkpoint's options say). Nets without a TriCo middle level ignore it.
+            Default: 'auto'.
     """
 
     def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None,
-                 channels_last=True, self_ensemble=False):
+                 channels_last=True, self_ensemble=False, exposure='auto'):
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         self.model_path = model_path
         self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
+        middle = getattr(self.net, 'illum', None)
+        if exposure is not None and hasattr(middle, 'set_exposure'):
+            middle.set_exposure(exposure)
+        middle = getattr(self.net, 'illum', None)
+        if exposure is not None and hasattr(middle, 'set_exposure'):
+            middle.set_exposure(exposure)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = self.net.to(memory_format=self.memory_format)
         self.tile, self.tile_pad = int(tile), int(tile_pad)
@@ -133,10 +145,12 @@ class TriCoEnhancer:
 
     @torch.no_grad()
     def _whole_image_inputs(self, x):
-        """Extra inputs every tile needs from the whole image (a net's global exposure statistics)."""
+        """Extra inputs every tile needs from the whole image (a net's exposure statistics and anchor)."""
         if not getattr(self.net, 'uses_global_statistics', False):
             return {}
-        x = x.to(self.device)
+        x = x.to(self.device, memory_format=self.memory_format)
+        if hasattr(self.net, 'whole_image_inputs'):
+            return self.net.whole_image_inputs(x.half() if self.half else x)
         return {'exposure_stats': self.net.exposure_stats(x.half() if self.half else x)}
 
     def enhance_tensor(self, x):
