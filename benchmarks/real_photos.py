@@ -51,7 +51,8 @@ def parse_args(argv=None):
                         help='night photos are area-downsampled to this longest side first (bounds the time)')
     parser.add_argument('--grid', type=int, default=0, metavar='N',
                         help='also write OUT/pairs.jpg: N test pairs spread over the split, input, every '
-                             'method and the target')
+                             'method and the target; OUT/exposed.jpg the same for well-exposed inputs and, '
+                             'with --night, OUT/night.jpg for N night photos (no target)')
     parser.add_argument('--grid-only', action='store_true', help='write OUT/pairs.jpg only, no scores')
     parser.add_argument('--out', required=True, help='folder for results.json and results.md')
     return parser.parse_args(argv)
@@ -172,15 +173,26 @@ def markdown(results, args):
     return '\n'.join(lines) + '\n'
 
 
-def save_grid(args, table, path):
-    """``args.grid`` test pairs, evenly spread over the sorted split: input, each method, target."""
-    names = images(osp.join(args.pairs, 'gt'))
+def spread(items, count):
+    """``count`` of ``items``, evenly spread over them (first and last included)."""
+    return [items[i] for i in np.linspace(0, len(items) - 1, min(count, len(items))).round().astype(int)]
+
+
+def save_grid(args, table, folder, path):
+    """``args.grid`` pairs of ``folder`` (a split, or its ``exposed/``), spread over it: input, each method, target."""
     rows = []
-    for index in np.linspace(0, len(names) - 1, args.grid).round().astype(int):
-        gt = read_image(osp.join(args.pairs, 'gt', names[index]))
-        lq = read_image(osp.join(args.pairs, f'lq_x{args.scale}', names[index]))
-        rows.append({'input': lq, **{name: enhance(lq) for name, enhance in table.items()}, 'target': gt})
+    for name in spread(images(osp.join(folder, 'gt')), args.grid):
+        gt = read_image(osp.join(folder, 'gt', name))
+        lq = read_image(osp.join(folder, f'lq_x{args.scale}', name))
+        rows.append({'input': lq, **{method: enhance(lq) for method, enhance in table.items()}, 'target': gt})
     save_panels(rows, ['input', *table, 'target'], path)
+
+
+def save_night_grid(args, table, path):
+    """``args.grid`` night photos spread over ``args.night``: input and each method (there is no target)."""
+    rows = [{'input': lq, **{method: enhance(lq) for method, enhance in table.items()}}
+            for _, lq in spread(list(night_inputs(args.night, args.night_max_side)), args.grid)]
+    save_panels(rows, ['input', *table], path)
 
 
 def main(argv=None):
@@ -190,7 +202,11 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     table = methods(args.model, args.scale)  # models loaded once for the grid and the scores
     if args.grid:
-        save_grid(args, table, osp.join(args.out, 'pairs.jpg'))
+        save_grid(args, table, args.pairs, osp.join(args.out, 'pairs.jpg'))
+        if osp.isdir(osp.join(args.pairs, 'exposed', 'gt')):
+            save_grid(args, table, osp.join(args.pairs, 'exposed'), osp.join(args.out, 'exposed.jpg'))
+        if args.night:
+            save_night_grid(args, table, osp.join(args.out, 'night.jpg'))
     if args.grid_only:
         return
     results = evaluate(args, table)

@@ -51,11 +51,25 @@ def test_a_split_is_scored_for_every_method(tmp_path):
     assert '| bicubic + auto-exposure |' in (tmp_path / 'out' / 'results.md').read_text()
     grid = cv2.imread(str(tmp_path / 'out' / 'pairs.jpg'))
     assert grid is not None and grid.shape[1] > grid.shape[0]  # two rows of four panels
-    real_photos.main(['--pairs', str(split), '--scale', '4', '--grid', '1', '--grid-only',
+    night = tmp_path / 'night'
+    night.mkdir()
+    cv2.imwrite(str(night / 'n.png'), (_photo(5)[:, :, ::-1] * 20).round().astype(np.uint8))
+    real_photos.main(['--pairs', str(split), '--night', str(night), '--scale', '4', '--grid', '1', '--grid-only',
                       '--out', str(tmp_path / 'g')])
-    assert sorted(p.name for p in (tmp_path / 'g').iterdir()) == ['pairs.jpg']  # no scores computed
+    written = sorted(p.name for p in (tmp_path / 'g').iterdir())
+    assert written == ['exposed.jpg', 'night.jpg', 'pairs.jpg']  # no scores computed
 
 
 def test_a_model_of_another_scale_is_refused(tmp_path):
     with pytest.raises(SystemExit, match='x4 model, not x2'):
         real_photos.methods(['m=weights/trico_light_x4.pth'], 2)
+
+
+def test_a_model_row_takes_its_exposure_from_the_spec():
+    table = real_photos.methods(['own=weights/trico_light_x4.pth@model', 'anchored=weights/trico_light_x4.pth',
+                                 'fixed=weights/trico_light_x4.pth@0.3'], 4)
+    lq = cv2.resize(_photo(3), (16, 12), interpolation=cv2.INTER_AREA) * 0.1
+    means = {name: float(table[name](lq).mean()) for name in ('own', 'anchored', 'fixed')}
+    assert len({round(m, 3) for m in means.values()}) == 3, means
+    with pytest.raises(SystemExit, match='EXPOSURE'):
+        real_photos.methods(['bad=weights/trico_light_x4.pth@bright'], 4)
