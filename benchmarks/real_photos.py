@@ -164,8 +164,9 @@ def markdown(results, args):
     first = next(iter(results.values()))
     counts = ', '.join(f"{split} {first[split]['images']}" for split in ('pairs', 'exposed', 'night') if split in first)
     lines = [f'# Real photos, x{args.scale}', '', f'Images: {counts}. Command: `python -m benchmarks.real_photos '
-             f'--pairs <real pairs>/test --night <night photos> --scale {args.scale} ' +
-             ' '.join(f'--model {m}' for m in args.model) + (f' --grid {args.grid}' if args.grid else '') + '`', '',
+             f'--pairs <real pairs>/{osp.basename(osp.normpath(args.pairs))} '
+             + ('--night <night photos> ' if args.night else '') + f'--scale {args.scale} ' +
+             ' '.join(f'--model "{m}"' for m in args.model) + (f' --grid {args.grid}' if args.grid else '') + '`', '',
              '| method | ' + ' | '.join(c[2] for c in COLUMNS) + ' |', '|---' * (len(COLUMNS) + 1) + '|']
     for name, by_split in results.items():
         cells = [f'{by_split[s][k]:.{d}f}' if s in by_split else '' for s, k, _, d in COLUMNS]
