@@ -35,18 +35,20 @@ def write_report(out, results, markdown):
 
 
 # ------------------------------------------------------------------------------------------------ models
-MODEL_SPEC = 'NAME=CHECKPOINT[@EXPOSURE]'
+MODEL_SPEC = 'NAME=CHECKPOINT[@EXPOSURE[,BLACK_LEVEL]]'
 
 
 def parse_model_spec(spec, option='--model'):
-    """``(name, checkpoint, exposure)`` of a ``NAME=CHECKPOINT[@EXPOSURE]`` spec.
+    """``(name, checkpoint, {'exposure': ..., 'keep_black_level': ...})`` of a model spec.
 
-    EXPOSURE is what ``TriCoEnhancer(exposure=...)`` takes: 'auto' (the default, what users get),
-    'model' (the net's own brightness estimate) or a mean grey level. A malformed spec or a missing
-    checkpoint is an error naming ``option``.
+    ``NAME=CHECKPOINT[@EXPOSURE[,BLACK_LEVEL]]``: EXPOSURE is what ``TriCoEnhancer(exposure=...)`` takes,
+    'auto' (the default, what users get), 'model' (the net's own brightness estimate) or a mean grey level;
+    BLACK_LEVEL 'keep' (the default) or 'model' (the SR level's shadows left as they are). ``@model,model``
+    is the network exactly as trained. A malformed spec or a missing checkpoint is an error naming ``option``.
     """
     name, sep, rest = spec.partition('=')
-    path, at, exposure = rest.rpartition('@') if '@' in rest else (rest, '', 'auto')
+    path, _, finish = rest.rpartition('@') if '@' in rest else (rest, '', 'auto')
+    exposure, _, black_level = finish.partition(',')
     if not sep or not name or not osp.isfile(path):
         raise SystemExit(f'error: {option} {spec!r}: expected {MODEL_SPEC} with an existing checkpoint')
     if exposure not in ('auto', 'model'):
@@ -56,7 +58,9 @@ def parse_model_spec(spec, option='--model'):
         except ValueError:
             raise SystemExit(f"error: {option} {spec!r}: EXPOSURE must be 'auto', 'model' or a mean grey level "
                              'in (0, 1)') from None
-    return name, path, exposure
+    if black_level not in ('', 'keep', 'model'):
+        raise SystemExit(f"error: {option} {spec!r}: BLACK_LEVEL must be 'keep' or 'model'")
+    return name, path, {'exposure': exposure, 'keep_black_level': black_level != 'model'}
 
 
 # ------------------------------------------------------------------------------------------------ timing

@@ -77,7 +77,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
                         help="a trained checkpoint to evaluate (repeatable); EXPOSURE: 'auto' (default), 'model' "
-                             'or a mean grey level')
+                             "or a mean grey level; BLACK_LEVEL: 'keep' (default) or 'model'")
     parser.add_argument('--model-self-ensemble', action='append', default=[], metavar=MODEL_SPEC,
                         help='a checkpoint to evaluate with the x8 geometric self-ensemble (repeatable)')
     parser.add_argument('--regression-hr', metavar='FOLDER',
@@ -118,7 +118,8 @@ def restorers(args, regression=None):
         methods[name] = enhancer.enhance
         ensemble = ' x8 self-ensemble' if self_ensemble else ''
         exposure = enhancer.net.illum.exposure if hasattr(enhancer.net, 'illum') else '-'
-        identities[name] = f'checkpoint {file_sha1(path)}{ensemble} exposure {exposure} @ {SCORING_CODE}'
+        black = ' black level kept' if enhancer.keep_black_level else ''
+        identities[name] = f'checkpoint {file_sha1(path)}{ensemble} exposure {exposure}{black} @ {SCORING_CODE}'
     return methods, identities
 
 
@@ -127,8 +128,8 @@ def load_model(spec, scale, self_ensemble=False):
     not one."""
     from trico_basicsr.utils.inference import TriCoEnhancer
     option = '--model-self-ensemble' if self_ensemble else '--model'
-    name, path, exposure = parse_model_spec(spec, option)
-    enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble, exposure=exposure)
+    name, path, finish = parse_model_spec(spec, option)
+    enhancer = TriCoEnhancer(path, device='cpu', self_ensemble=self_ensemble, **finish)
     if enhancer.scale != scale:
         raise SystemExit(f'error: {option} {spec!r} is a x{enhancer.scale} model, not x{scale}')
     return name, path, enhancer

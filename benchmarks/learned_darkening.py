@@ -104,7 +104,7 @@ def score(args, path, cache):
     from benchmarks import real_photos
 
     def compute():
-        table = {'model': real_photos.methods([f'model={path}@model'], args.scale)['model']}
+        table = {'model': real_photos.methods([f'model={path}@model,model'], args.scale)['model']}
         options = argparse.Namespace(pairs=args.pairs, scale=args.scale, night=None)
         return real_photos.evaluate(options, table)['model']
 

@@ -356,7 +356,7 @@ class Scorer:
             return (lambda lq: bicubic_auto_exposure(lq, self.args.scale)), f'bicubic+AE @ {SCORING_CODE}'
         from trico_basicsr.utils.inference import TriCoEnhancer
         identity = f'checkpoint {file_sha1(method)} @ {SCORING_CODE}'
-        return TriCoEnhancer(method, device='cpu', exposure='model').enhance, identity
+        return TriCoEnhancer(method, device='cpu', exposure='model', keep_black_level=False).enhance, identity
 
     def scores(self, method):
         """``{'selection_PSNR', 'test': {set: {PSNR, SSIM, ...}}, 'real': {...}}`` of a checkpoint or baseline."""

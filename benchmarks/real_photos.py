@@ -46,7 +46,8 @@ def parse_args(argv=None):
     parser.add_argument('--night', help='folder of real dark photos without ground truth (recursive)')
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
     parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
-                        help="a model row; EXPOSURE: 'auto' (default), 'model' or a mean grey level")
+                        help="a model row; EXPOSURE: 'auto' (default), 'model' or a mean grey level; "
+                             "BLACK_LEVEL: 'keep' (default) or 'model'; '@model,model' is the net as trained")
     parser.add_argument('--night-max-side', type=int, default=400,
                         help='night photos are area-downsampled to this longest side first (bounds the time)')
     parser.add_argument('--grid', type=int, default=0, metavar='N',
@@ -64,8 +65,8 @@ def methods(models, scale):
     table = {'bicubic + auto-exposure': lambda lq: bicubic_auto_exposure(lq, scale),
              'LIME + bicubic': lambda lq: lime_bicubic(lq, scale)}
     for entry in models:
-        name, checkpoint, exposure = parse_model_spec(entry)
-        enhancer = TriCoEnhancer(checkpoint, device='cpu', exposure=exposure)
+        name, checkpoint, finish = parse_model_spec(entry)
+        enhancer = TriCoEnhancer(checkpoint, device='cpu', **finish)
         if enhancer.scale != scale:
             raise SystemExit(f'error: {checkpoint} is a x{enhancer.scale} model, not x{scale}')
         table[name] = enhancer.enhance

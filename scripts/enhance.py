@@ -45,6 +45,10 @@ def parse_args(argv=None):
                         help="how bright the output is: 'auto' (dark photos lit to a standard exposure, well-exposed "
                              "photos left as they are), 'model' (the network's own estimate) or a mean grey level "
                              'in (0, 1) for dark photos, e.g. 0.35 for a darker result. Default: auto')
+    parser.add_argument('--black-level', choices=('keep', 'model'), default='keep',
+                        help="'keep': shadows at the black level the illumination level gave them (the SR level "
+                             "would lift them, e.g. night skies to grey); 'model': as the network outputs them. "
+                             'Default: keep')
     return parser.parse_args(argv)
 
 
@@ -195,7 +199,8 @@ def load_enhancer(model_path, args):
         raise UsageError(f'checkpoint {model_path} not found')
     try:
         return TriCoEnhancer(model_path, tile=args.tile, tile_pad=args.tile_pad, half=args.fp16, device=args.device,
-                             self_ensemble=args.self_ensemble, exposure=args.exposure)
+                             self_ensemble=args.self_ensemble, exposure=args.exposure,
+                             keep_black_level=args.black_level == 'keep')
     except Exception as error:  # truncated zip, pickle error, missing keys, wrong arch: all mean "bad checkpoint"
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(f'cannot load checkpoint {model_path}: {first_line}') from error

@@ -66,10 +66,12 @@ def test_a_model_of_another_scale_is_refused(tmp_path):
 
 
 def test_a_model_row_takes_its_exposure_from_the_spec():
-    table = real_photos.methods(['own=weights/trico_light_x4.pth@model', 'anchored=weights/trico_light_x4.pth',
+    table = real_photos.methods(['own=weights/trico_light_x4.pth@model,model', 'anchored=weights/trico_light_x4.pth',
                                  'fixed=weights/trico_light_x4.pth@0.3'], 4)
     lq = cv2.resize(_photo(3), (16, 12), interpolation=cv2.INTER_AREA) * 0.1
     means = {name: float(table[name](lq).mean()) for name in ('own', 'anchored', 'fixed')}
     assert len({round(m, 3) for m in means.values()}) == 3, means
     with pytest.raises(SystemExit, match='EXPOSURE'):
         real_photos.methods(['bad=weights/trico_light_x4.pth@bright'], 4)
+    with pytest.raises(SystemExit, match='BLACK_LEVEL'):
+        real_photos.methods(['bad=weights/trico_light_x4.pth@auto,grey'], 4)

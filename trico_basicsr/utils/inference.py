@@ -110,19 +110,24 @@ class TriCoEnhancer:
             'model' (the net's own estimate, as trained), a mean grey level in (0, 1) for dark inputs, or
             None (what the checkpoint's options say). Nets without a TriCo middle level ignore it.
             Default: 'auto'.
+        keep_black_level (bool): Put the shadows the SR level lifted back at the black level the middle
+            level gave them (:mod:`trico_basicsr.utils.black_level`: one global luminance map, mean and
+            chromaticity kept). Nets without a TriCo middle level ignore it. Default: True.
     """
 
     def __init__(self, model_path, tile=0, tile_pad=48, half=False, device=None, network_opt=None,
-                 channels_last=True, self_ensemble=False, exposure='auto'):
+                 channels_last=True, self_ensemble=False, exposure='auto', keep_black_level=True):
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         self.model_path = model_path
         self.net, self.scale = load_checkpoint_network(model_path, network_opt, self.device)
         middle = getattr(self.net, 'illum', None)
         if exposure is not None and hasattr(middle, 'set_exposure'):
             middle.set_exposure(exposure)
+        self.keep_black_level = bool(keep_black_level) and hasattr(middle, 'set_exposure')
         middle = getattr(self.net, 'illum', None)
         if exposure is not None and hasattr(middle, 'set_exposure'):
             middle.set_exposure(exposure)
+        self.keep_black_level = bool(keep_black_level) and hasattr(middle, 'set_exposure')
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = self.net.to(memory_format=self.memory_format)
         self.tile, self.tile_pad = int(tile), int(tile_pad)
@@ -153,14 +158,38 @@ class TriCoEnhancer:
             return self.net.whole_image_inputs(x.half() if self.half else x)
         return {'exposure_stats': self.net.exposure_stats(x.half() if self.half else x)}
 
+    @torch.no_grad()
+    def _black_level_map(self, x):
+        """A :class:`BlackLevelMap` for ``x``'s output (its reference from the middle level on the whole
+        image, or a downsampled view of a large one), or None when the black level is left as it is."""
+        if not self.keep_black_level:
+            return None
+        from trico_basicsr.archs.exposure_anchor import anchor_view
+        from trico_basicsr.utils.black_level import BlackLevelMap, BlackLevelReference
+        view = anchor_view(x).to(self.device)
+        transforms = DIHEDRAL if self.self_ensemble else DIHEDRAL[:1]  # the same orientations as the output
+        lit = 0
+        for transform in transforms:
+            turned_view = dihedral(view, *transform)
+            lit_turned, _ = self.net.illum(turned_view.half() if self.half else turned_view,
+                                           **self._whole_image_inputs(dihedral(x, *transform)))
+            lit = lit + dihedral_inverse(lit_turned.float(), *transform)
+        return BlackLevelMap(BlackLevelReference.measure(view.float(), lit / len(transforms)), self.scale)
+
     def enhance_tensor(self, x):
         """(1, 3, H, W) in [0, 1] -> (1, 3, sH, sW) in [0, 1]."""
         if not self.self_ensemble:
-            return self._enhance_once(x)
-        total = 0
-        for transform in DIHEDRAL:
-            total = total + dihedral_inverse(self._enhance_once(dihedral(x, *transform)), *transform)
-        return total / len(DIHEDRAL)
+            out = self._enhance_once(x)
+        else:
+            out = 0
+            for transform in DIHEDRAL:
+                out = out + dihedral_inverse(self._enhance_once(dihedral(x, *transform)), *transform)
+            out = out / len(DIHEDRAL)
+        black_level = self._black_level_map(x)
+        if black_level is None:
+            return out
+        black_level.add(x, out)
+        return black_level.apply(out)
 
     def _enhance_once(self, x):
         if self.tile <= 0 or (x.shape[2] <= self.tile and x.shape[3] <= self.tile):
@@ -182,9 +211,15 @@ class TriCoEnhancer:
                 yield (slice(y0 * s, y1 * s), slice(x0 * s, x1 * s),
                        result[:, :, (y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s])
 
-    def _tiled(self, x, out, convert):
-        """Fill ``out`` (NCHW tensor, or HWC array when ``convert`` maps a tile's NCHW result to HWC) tile by tile."""
+    def _tiled(self, x, out, convert, black_level=None):
+        """Fill ``out`` (NCHW tensor, or HWC array when ``convert`` maps a tile's NCHW result to HWC) tile by tile.
+
+        ``black_level`` (a :class:`BlackLevelMap`, or None) is given each tile's result on the way.
+        """
+        s = self.scale
         for rows, columns, result in self._tiles(x):
+            if black_level is not None:
+                black_level.add(x[:, :, rows.start // s:rows.stop // s, columns.start // s:columns.stop // s], result)
             if out.ndim == 4:
                 out[:, :, rows, columns] = result
             else:
@@ -215,4 +250,8 @@ class TriCoEnhancer:
         if not tiled:
             return to_hwc(self.enhance_tensor(x))
         dtype = np.uint16 if bit_depth == 16 else np.uint8
-        return self._tiled(x, np.zeros((x.shape[2] * self.scale, x.shape[3] * self.scale, 3), dtype), to_hwc)
+        black_level = self._black_level_map(x)
+        out = self._tiled(x, np.zeros((x.shape[2] * self.scale, x.shape[3] * self.scale, 3), dtype), to_hwc,
+                          black_level)
+        # bands of a tenth of a tile: the mapping's float copies stay well below one tile's float result
+        return out if black_level is None else black_level.apply(out, band_pixels=(self.tile * self.scale)**2 // 10)
