@@ -7,8 +7,9 @@ shipped and full-size TriCo configurations and, in the same run, BasicSR's stock
 (64 channels, 16 blocks) as the reference (median of ``--repeats`` runs after a warm-up, fp32, the
 threads torch uses here), in both memory layouts (NCHW, and channels_last, which ``TriCoEnhancer``
 uses by default), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
-inference with the shipped weights on a real dark photo (or a synthetic one when none is given).
-Writes ``OUT.json`` and ``OUT.md``.
+inference with the shipped weights on a real dark photo (or a synthetic one when none is given), and what
+``TriCoEnhancer``'s finishing steps (the exposure anchor and the black level) add to its time for the same
+1-megapixel output. Writes ``OUT.json`` and ``OUT.md``.
 """
 import argparse
 import json
@@ -40,6 +41,24 @@ def time_forward(net, size, repeats, layout=torch.contiguous_format):
             net(x)
             times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def time_finishing(weights, repeats):
+    """Seconds of ``TriCoEnhancer.enhance`` for a 1-megapixel output, with its default finishing steps and with
+    none (the raw network), median of ``repeats`` after a warm-up; both from the same run."""
+    from trico_basicsr.utils.inference import TriCoEnhancer
+    seconds = {}
+    for name, finish in (('default', {}), ('raw network', {'exposure': 'model', 'keep_black_level': False})):
+        enhancer = TriCoEnhancer(weights, device='cpu', **finish)
+        img = np.random.default_rng(0).random((1024 // enhancer.scale,) * 2 + (3,)).astype(np.float32) * 0.1
+        enhancer.enhance(img)  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            enhancer.enhance(img)
+            times.append(time.perf_counter() - start)
+        seconds[name] = statistics.median(times)
+    return seconds
 
 
 def main(argv=None):
@@ -81,6 +100,8 @@ def main(argv=None):
         whole = TriCoEnhancer(args.weights).enhance(img)
         tiled = TriCoEnhancer(args.weights, tile=args.tile, tile_pad=args.tile_pad).enhance(img)
         diff = np.abs(tiled - whole) * 255
+        results['finishing'] = {'weights': osp.relpath(args.weights, ROOT),
+                                 'seconds': time_finishing(args.weights, args.repeats)}
         results['tiling'] = {'weights': osp.relpath(args.weights, ROOT), 'image': args.image or 'synthetic noise x0.1',
                              'input': f'{img.shape[1]}x{img.shape[0]}', 'tile': args.tile, 'tile_pad': args.tile_pad,
                              'max_abs_diff_8bit': float(diff.max()), 'mean_abs_diff_8bit': float(diff.mean())}
@@ -98,6 +119,11 @@ def main(argv=None):
         t = r['seconds']
         lines.append(f"| `{path}` | x{r['scale']} | {r['input']} | {t['NCHW']:.2f} | {t['channels_last']:.2f} "
                      f"| {t['NCHW'] / reference['NCHW']:.2f} | {t['channels_last'] / reference['channels_last']:.2f} |")
+    if 'finishing' in results:
+        f = results['finishing']['seconds']
+        lines += ['', f"`TriCoEnhancer` with `{results['finishing']['weights']}`, 1-megapixel output: "
+                  f"{f['default']:.2f} s with its default finishing (exposure anchor and black level), "
+                  f"{f['raw network']:.2f} s without (x{f['default'] / f['raw network']:.2f})."]
     if 'tiling' in results:
         t = results['tiling']
         lines += ['', f"Tiled ({t['tile']} px tiles, {t['tile_pad']} px padding) vs whole-image inference with "
