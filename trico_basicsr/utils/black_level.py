@@ -7,7 +7,8 @@ of the input's darkest tenth back where the middle level lit it, and keeps the i
 ``Y' = a (Y - b)``, each pixel's linear RGB scaled by ``Y' / Y`` so its chromaticity is kept (grey stays
 grey; the colour noise of a lifted shadow fades with it). Nothing changes where the SR level did not lift.
 
-Images are float RGB HWC in [0, 1] (sRGB); luminance is Rec. 709 in linear light.
+Images are float RGB NCHW tensors in [0, 1] (sRGB) unless a function says otherwise; luminance is Rec. 709
+in linear light.
 """
 import dataclasses
 
