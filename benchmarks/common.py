@@ -43,8 +43,9 @@ def parse_model_spec(spec, option='--model'):
 
     ``NAME=CHECKPOINT[@EXPOSURE[,BLACK_LEVEL]]``: EXPOSURE is what ``TriCoEnhancer(exposure=...)`` takes,
     'auto' (the default, what users get), 'model' (the net's own brightness estimate) or a mean grey level;
-    BLACK_LEVEL 'keep' (the default) or 'model' (the SR level's shadows left as they are). ``@model,model``
-    is the network exactly as trained. A malformed spec or a missing checkpoint is an error naming ``option``.
+    BLACK_LEVEL 'model' (the default, what users get: the SR level's shadows left as they are) or 'keep' (the
+    enhancer's black-level step). ``@model`` is the network exactly as trained. A malformed spec or a missing
+    checkpoint is an error naming ``option``.
     """
     name, sep, rest = spec.partition('=')
     path, _, finish = rest.rpartition('@') if '@' in rest else (rest, '', 'auto')
@@ -60,7 +61,7 @@ def parse_model_spec(spec, option='--model'):
                              'in (0, 1)') from None
     if black_level not in ('', 'keep', 'model'):
         raise SystemExit(f"error: {option} {spec!r}: BLACK_LEVEL must be 'keep' or 'model'")
-    return name, path, {'exposure': exposure, 'keep_black_level': black_level != 'model'}
+    return name, path, {'exposure': exposure, 'keep_black_level': black_level == 'keep'}
 
 
 # ------------------------------------------------------------------------------------------------ timing

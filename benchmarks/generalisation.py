@@ -77,7 +77,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
                         help="a trained checkpoint to evaluate (repeatable); EXPOSURE: 'auto' (default), 'model' "
-                             "or a mean grey level; BLACK_LEVEL: 'keep' (default) or 'model'")
+                             "or a mean grey level; BLACK_LEVEL: 'model' (default) or 'keep'")
     parser.add_argument('--model-self-ensemble', action='append', default=[], metavar=MODEL_SPEC,
                         help='a checkpoint to evaluate with the x8 geometric self-ensemble (repeatable)')
     parser.add_argument('--regression-hr', metavar='FOLDER',

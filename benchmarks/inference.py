@@ -8,8 +8,8 @@ shipped and full-size TriCo configurations and, in the same run, BasicSR's stock
 threads torch uses here), in both memory layouts (NCHW, and channels_last, which ``TriCoEnhancer``
 uses by default), and measures how far tiled inference (``--tile``, ``--tile-pad``) is from whole-image
 inference with the shipped weights on a real dark photo (or a synthetic one when none is given), and what
-``TriCoEnhancer``'s finishing steps (the exposure anchor and the black level) add to its time for the same
-1-megapixel output. Writes ``OUT.json`` and ``OUT.md``.
+``TriCoEnhancer``'s default finishing (the exposure anchor) adds to its time for the same 1-megapixel
+output. Writes ``OUT.json`` and ``OUT.md``.
 """
 import argparse
 import json
@@ -44,8 +44,8 @@ def time_forward(net, size, repeats, layout=torch.contiguous_format):
 
 
 def time_finishing(weights, repeats):
-    """Seconds of ``TriCoEnhancer.enhance`` for a 1-megapixel output, with its default finishing steps and with
-    none (the raw network), median of ``repeats`` after a warm-up; both from the same run."""
+    """Seconds of ``TriCoEnhancer.enhance`` for a 1-megapixel output with its defaults (the exposure anchor) and
+    as the raw network, median of ``repeats`` after a warm-up; both from the same run."""
     from trico_basicsr.utils.inference import TriCoEnhancer
     seconds = {}
     for name, finish in (('default', {}), ('raw network', {'exposure': 'model', 'keep_black_level': False})):
@@ -122,7 +122,7 @@ def main(argv=None):
     if 'finishing' in results:
         f = results['finishing']['seconds']
         lines += ['', f"`TriCoEnhancer` with `{results['finishing']['weights']}`, 1-megapixel output: "
-                  f"{f['default']:.2f} s with its default finishing (exposure anchor and black level), "
+                  f"{f['default']:.2f} s with its default finishing (the exposure anchor), "
                   f"{f['raw network']:.2f} s without (x{f['default'] / f['raw network']:.2f})."]
     if 'tiling' in results:
         t = results['tiling']

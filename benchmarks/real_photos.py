@@ -47,7 +47,7 @@ def parse_args(argv=None):
     parser.add_argument('--scale', type=int, choices=(2, 4), default=4)
     parser.add_argument('--model', action='append', default=[], metavar=MODEL_SPEC,
                         help="a model row; EXPOSURE: 'auto' (default), 'model' or a mean grey level; "
-                             "BLACK_LEVEL: 'keep' (default) or 'model'; '@model,model' is the net as trained")
+                             "BLACK_LEVEL: 'model' (default) or 'keep'; '@model' is the net as trained")
     parser.add_argument('--night-max-side', type=int, default=400,
                         help='night photos are area-downsampled to this longest side first (bounds the time)')
     parser.add_argument('--grid', type=int, default=0, metavar='N',

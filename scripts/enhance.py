@@ -45,10 +45,10 @@ def parse_args(argv=None):
                         help="how bright the output is: 'auto' (dark photos lit to a standard exposure, well-exposed "
                              "photos left as they are), 'model' (the network's own estimate) or a mean grey level "
                              'in (0, 1) for dark photos, e.g. 0.35 for a darker result. Default: auto')
-    parser.add_argument('--black-level', choices=('keep', 'model'), default='keep',
-                        help="'keep': shadows at the black level the illumination level gave them (the SR level "
-                             "would lift them, e.g. night skies to grey); 'model': as the network outputs them. "
-                             'Default: keep')
+    parser.add_argument('--black-level', choices=('keep', 'model'), default='model',
+                        help="'keep': shadows at the black level the illumination level gave them, for night "
+                             "scenes (the SR level lifts them, and unlit skies turn grey); 'model': as the network "
+                             'outputs them, best for daytime scenes. Default: model')
     return parser.parse_args(argv)
 
 

@@ -147,11 +147,11 @@ def test_cli_refuses_a_bad_exposure_naming_the_option(checkpoint, dark_folder, t
     assert proc.returncode == 2 and '--exposure' in proc.stderr and not osp.exists(tmp_path / 'o')
 
 
-def test_cli_black_level_model_leaves_the_sr_levels_shadows(dark_folder, tmp_path):
+def test_cli_black_level_keep_restores_the_middle_levels_shadows(dark_folder, tmp_path):
     photo = osp.join(dark_folder, 'coffee.png')
     run([sys.executable, 'scripts/enhance.py', '-i', photo, '-o', str(tmp_path), '--model', SHIPPED_X4,
-         '--black-level', 'model'])
-    expected = TriCoEnhancer(SHIPPED_X4, keep_black_level=False).enhance(read_image(photo))
-    kept = TriCoEnhancer(SHIPPED_X4).enhance(read_image(photo))
+         '--black-level', 'keep'])
+    expected = TriCoEnhancer(SHIPPED_X4, keep_black_level=True).enhance(read_image(photo))
+    default = TriCoEnhancer(SHIPPED_X4).enhance(read_image(photo))
     written = read_image(str(tmp_path / 'coffee.png'))
-    assert np.abs(written - expected).max() <= 0.51 / 255 and np.abs(written - kept).max() > 2 / 255
+    assert np.abs(written - expected).max() <= 0.51 / 255 and np.abs(written - default).max() > 2 / 255
