@@ -124,8 +124,7 @@ def restorers(args, regression=None):
 
 
 def load_model(spec, scale, self_ensemble=False):
-    """``(name, path, TriCoEnhancer)`` for a ``--model NAME=CHECKPOINT[@EXPOSURE]`` spec; a clear error if it is
-    not one."""
+    """``(name, path, TriCoEnhancer)`` for a ``--model`` spec (:data:`MODEL_SPEC`); a clear error if it is not one."""
     from trico_basicsr.utils.inference import TriCoEnhancer
     option = '--model-self-ensemble' if self_ensemble else '--model'
     name, path, finish = parse_model_spec(spec, option)

@@ -126,10 +126,6 @@ class TriCoEnhancer:
         if exposure is not None and hasattr(middle, 'set_exposure'):
             middle.set_exposure(exposure)
         self.keep_black_level = bool(keep_black_level) and hasattr(middle, 'set_exposure')
-        middle = getattr(self.net, 'illum', None)
-        if exposure is not None and hasattr(middle, 'set_exposure'):
-            middle.set_exposure(exposure)
-        self.keep_black_level = bool(keep_black_level) and hasattr(middle, 'set_exposure')
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = self.net.to(memory_format=self.memory_format)
         self.tile, self.tile_pad = int(tile), int(tile_pad)
