@@ -52,13 +52,11 @@ def parse_model_spec(spec, option='--model'):
     exposure, _, black_level = finish.partition(',')
     if not sep or not name or not osp.isfile(path):
         raise SystemExit(f'error: {option} {spec!r}: expected {MODEL_SPEC} with an existing checkpoint')
-    if exposure not in ('auto', 'model'):
-        try:
-            if not 0 < float(exposure) < 1:
-                raise ValueError
-        except ValueError:
-            raise SystemExit(f"error: {option} {spec!r}: EXPOSURE must be 'auto', 'model' or a mean grey level "
-                             'in (0, 1)') from None
+    from trico_basicsr.archs.exposure_anchor import exposure_setting
+    try:
+        exposure = exposure_setting(exposure)
+    except ValueError as error:
+        raise SystemExit(f'error: {option} {spec!r}: EXPOSURE: {error}') from None
     if black_level not in ('', 'keep', 'model'):
         raise SystemExit(f"error: {option} {spec!r}: BLACK_LEVEL must be 'keep' or 'model'")
     return name, path, {'exposure': exposure, 'keep_black_level': black_level == 'keep'}

@@ -54,15 +54,11 @@ def parse_args(argv=None):
 
 def exposure_choice(text):
     """``--exposure``: 'auto', 'model' or a float in (0, 1)."""
-    if text in ('auto', 'model'):
-        return text
+    from trico_basicsr.archs.exposure_anchor import exposure_setting
     try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto', 'model' or a mean grey level in (0, 1), got {text!r}")
-    return value
+        return exposure_setting(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class UsageError(Exception):

@@ -30,6 +30,20 @@ _SEARCH_STEPS = 30  # bisection steps on the log-gain, from [-8, 8]: resolution 
 _LOG_GAIN_RANGE = 8.0
 
 
+def exposure_setting(exposure):
+    """``exposure`` checked and normalised: 'model', 'auto', or a mean grey level in (0, 1) as a float (a number
+    or its text). Raises ValueError naming the choices otherwise."""
+    if exposure in ('model', 'auto'):
+        return exposure
+    try:
+        value = float(exposure)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 0.0 < value < 1.0:
+        raise ValueError(f"exposure must be 'model', 'auto' or a mean grey level in (0, 1), got {exposure!r}")
+    return value
+
+
 def target_grey(input_grey, own_grey, aim=None):
     """The mean grey level the brightened image should have.
 

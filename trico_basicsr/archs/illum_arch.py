@@ -8,7 +8,7 @@ from basicsr.utils.registry import ARCH_REGISTRY
 from torch import nn
 
 from .arch_util import conv3x3, resize_like
-from .exposure_anchor import anchor_log_gain, anchor_view, lit_mean_grey, target_grey
+from .exposure_anchor import anchor_log_gain, anchor_view, exposure_setting, lit_mean_grey, target_grey
 
 
 @ARCH_REGISTRY.register()
@@ -93,15 +93,7 @@ class IllumNet(nn.Module):
 
     def set_exposure(self, exposure):
         """Choose how bright the lit image is: 'model', 'auto' or a mean grey level (see the class doc)."""
-        if isinstance(exposure, str) and exposure not in ('model', 'auto'):
-            try:
-                exposure = float(exposure)
-            except ValueError:
-                raise ValueError(f"exposure must be 'model', 'auto' or a mean grey level in (0, 1), got {exposure!r}") \
-                    from None
-        if not isinstance(exposure, str) and not 0.0 < float(exposure) < 1.0:
-            raise ValueError(f'exposure as a mean grey level must lie in (0, 1), got {exposure}')
-        self.exposure = exposure if isinstance(exposure, str) else float(exposure)
+        self.exposure = exposure_setting(exposure)
 
     @property
     def uses_global_statistics(self):
