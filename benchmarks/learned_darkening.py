@@ -1,17 +1,31 @@
-"""Does the upper level's learned darkening pay? The same recipe with the darkening learned and held fixed.
+"""Does the upper level's learned darkening pay? Against fixed darkenings picked on the same real pairs.
 
-    python -m benchmarks.learned_darkening --pairs datasets/real_pairs/test --seeds 0 1 2 --iters 1500 \
-        --out docs/benchmarks/learned_darkening_x4
+    python -m benchmarks.learned_darkening --pairs datasets/real_pairs/test --upper-pairs datasets/real_pairs/upper \
+        --seeds 0 1 2 --iters 1000 --jobs 2 --out docs/benchmarks/learned_darkening_x4
 
-Both methods run ``--options`` (default ``options/train/trico_light_x4_learned_darkening.yml``: stage 3 of
-the shipped x4, its synthetic samples darkened in torch) from the same start, on the same images, with the
-same seeds: ``learned`` lets the hypergradient move the darkening's parameters on the real upper pairs,
-``fixed`` holds them at their starting values (``train.pgr.darkening.learn: false``); both learn the
-loss weights. Runs are named ``<prefix>_<method>_s<seed>`` under ``experiments/`` and resumed, not
-retrained, when their checkpoint exists. Reported on the real-pair test scenes: each method at ``--iters``
-(equal iterations) and ``fixed`` also at its first saved checkpoint whose training time reaches
-``learned``'s (equal wall-clock, time per iteration read from the logs). Writes ``summary.json`` (per
-method and seed), ``summary.md`` and ``darkening.png`` (the learned parameters' trajectories).
+Every method trains ``--options`` (default ``options/train/trico_light_x4_learned_darkening.yml``: stage 3
+of the shipped x4, its synthetic samples darkened in torch) from the same start, on the same images, with
+the same seeds:
+
+- ``learned``: the hypergradient on the real upper pairs moves the darkening's parameters φ (and the loss
+  weights);
+- ``fixed``: φ held at the options' starting values (the centre of the shipped ``camera_mix`` ranges), the
+  loss weights learned as in ``learned``;
+- ``grid NAME=VALUE[,NAME=VALUE]`` (``--grid``): φ held at a hand-set point, otherwise as ``fixed``. The grid
+  and ``fixed`` are trained with the first seed and scored on the upper pairs; the best of them
+  (``best fixed``) is trained with every seed: the fixed method picked on the same data the upper level
+  learns from;
+- ``pixel``: pixel loss only, plain joint training (no upper level), φ at the start: the sceptic's
+  baseline. A plain iteration is cheaper, so it trains ``--plain-extra`` iterations further for the
+  equal wall-clock row.
+
+Runs are named ``<prefix>_<method>_s<seed>`` under ``experiments/`` and resumed, not retrained, when their
+checkpoint exists. Each is scored as trained (the raw network, ``exposure: model``) on the real-pair test
+scenes at ``--iters`` (equal iterations) and at its first saved checkpoint whose training time reaches
+``learned``'s (equal wall-clock; time per iteration read from the logs). Writes ``summary.json`` (per
+method and seed, and a ledger: how much φ moves the upper and test scores at all, whether the upper pairs
+rank the grid as the test scenes do, and each learned parameter's hypergradient signal-to-noise ratio),
+``summary.md`` and ``darkening.png`` (the learned parameters' trajectories).
 """
 import argparse
 import glob
@@ -20,32 +34,77 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from os import path as osp
 
 import numpy as np
+import yaml
 
 from benchmarks.common import ROOT, ScoreCache, command_line, file_sha1, write_report
 
-METHODS = ('learned', 'fixed')
 DEFAULT_OPTIONS = 'options/train/trico_light_x4_learned_darkening.yml'
+DEFAULT_GRID = ('log_exposure=-3.6', 'log_exposure=-2.2', 'log_exposure=-1.5')
+CHECKPOINT_INTERVAL = 500
+METRICS = ('psnr', 'ssim', 'psnr_gain_matched', 'brightness_error_pct')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--pairs', required=True, help='the real-pair test split (scripts/make_real_pairs.py)')
+    parser.add_argument('--upper-pairs', required=True,
+                        help="the real pairs the upper level learns from (the options' upper_data): "
+                             'they pick the grid point')
     parser.add_argument('--options', default=DEFAULT_OPTIONS)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--iters', type=int, default=1500, help='iterations of each run (a multiple of 500)')
-    parser.add_argument('--fixed-extra', type=int, default=500,
-                        help="iterations the fixed runs train beyond --iters, for the equal wall-clock row")
+    parser.add_argument('--iters', type=int, default=1000, help='iterations of each run (a multiple of 500)')
+    parser.add_argument('--plain-extra', type=int, default=500,
+                        help='iterations the pixel-loss runs train beyond --iters, for the equal wall-clock row')
+    parser.add_argument('--grid', nargs='*', default=list(DEFAULT_GRID), metavar='NAME=VALUE[,NAME=VALUE]',
+                        help='hand-set darkening points (differentiable_darkening.PARAMETERS), beside the start')
     parser.add_argument('--prefix', default='ld', help='run names: <prefix>_<method>_s<seed>')
     parser.add_argument('--scale', type=int, default=4)
-    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=1, help='threads of each training run')
+    parser.add_argument('--jobs', type=int, default=1, help='training runs at a time')
     parser.add_argument('--out', required=True)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.iters % CHECKPOINT_INTERVAL or args.plain_extra % CHECKPOINT_INTERVAL:
+        parser.error(f'--iters and --plain-extra must be multiples of {CHECKPOINT_INTERVAL} (the checkpoint interval)')
+    try:
+        args.grid = [parse_grid_point(point) for point in args.grid]
+    except ValueError as error:
+        parser.error(str(error))
+    return args
+
+
+def parse_grid_point(text):
+    """``'log_exposure=-2.2,log_blur=-1'`` -> ``{'log_exposure': -2.2, 'log_blur': -1.0}``.
+
+    Raises:
+        ValueError: malformed, or a name not in ``differentiable_darkening.PARAMETERS``; the message names
+            ``--grid``.
+    """
+    from trico_basicsr.data.differentiable_darkening import check_parameters
+    point = {}
+    for item in text.split(','):
+        name, _, value = item.partition('=')
+        try:
+            point[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f'--grid {text!r}: expected NAME=VALUE[,NAME=VALUE]') from None
+    check_parameters(point, '--grid')
+    return point
+
+
+# ------------------------------------------------------------------------------------------------ runs
+def method_key(point):
+    """The method name of a grid point: ``grid log_exposure=-2.2``."""
+    return 'grid ' + ','.join(f'{k}={v:g}' for k, v in point.items())
 
 
 def run_name(args, method, seed):
+    """``<prefix>_learn_s0``, ``<prefix>_fixed_s0``, ``<prefix>_pixel_s0``, ``<prefix>_grid_log_exposure-2.2_s0``."""
+    if method.startswith('grid '):
+        return f"{args.prefix}_grid_{method[5:].replace('=', '').replace(',', '_')}_s{seed}"
     return f"{args.prefix}_{'learn' if method == 'learned' else method}_s{seed}"
 
 
@@ -53,20 +112,62 @@ def checkpoint(name, iteration):
     return osp.join(ROOT, 'experiments', name, 'models', f'net_g_{iteration}.pth')
 
 
-def train(args, method, seed, iterations):
-    """Train (or resume) one run to ``iterations`` with BasicSR's entry point."""
-    name = run_name(args, method, seed)
+def iterations_of(args, method):
+    return args.iters + (args.plain_extra if method == 'pixel' else 0)
+
+
+def pixel_options_path(args):
+    return osp.join('experiments', f'{args.prefix}_pixel.yml')
+
+
+def write_pixel_options(args):
+    """The options file of the pixel-loss baseline: ``--options`` with every non-pixel term dropped, no
+    upper level and φ held (written under ``experiments/``; resolved, no ``_base_``)."""
+    from benchmarks.quality import fixed_terms
+    from trico_basicsr.utils.options import read_options
+    opt = fixed_terms(read_options(osp.join(ROOT, args.options)), 0)
+    pgr = opt['train']['pgr']
+    pgr.update(train_levels=['sr', 'illum'], phases={'cooperative_start': None, 'trilevel_start': None})
+    pgr.setdefault('darkening', {})['learn'] = False
+    path = osp.join(ROOT, pixel_options_path(args))
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        yaml.safe_dump(opt, f, sort_keys=False)
+
+
+def overrides(method):
+    """``--force_yml`` entries that turn the options into ``method``."""
+    if method in ('learned', 'pixel'):
+        return []
+    held = ['train:pgr:darkening:learn=false']
+    if method.startswith('grid '):
+        held += [f'train:pgr:darkening:parameters:{kv}' for kv in method[5:].split(',')]
+    return held
+
+
+def train(args, method, seed):
+    """Train (or resume) one run to its iterations with the plugin's entry point."""
+    name, iterations = run_name(args, method, seed), iterations_of(args, method)
     if osp.isfile(checkpoint(name, iterations)):
         return
-    command = [sys.executable, osp.join(ROOT, 'trico_basicsr', 'train.py'), '-opt', args.options, '--auto_resume',
-               '--force_yml', f'manual_seed={seed}', f'name={name}', f'train:total_iter={iterations}']
-    if method == 'fixed':
-        command.append('train:pgr:darkening:learn=false')
+    options = osp.join(ROOT, args.options if method != 'pixel' else pixel_options_path(args))
+    command = [sys.executable, osp.join(ROOT, 'trico_basicsr', 'train.py'), '-opt', options, '--auto_resume',
+               '--force_yml', f'manual_seed={seed}', f'name={name}', f'train:total_iter={iterations}',
+               *overrides(method)]
     env = {**os.environ, 'OMP_NUM_THREADS': str(args.threads)}
     print('training', name, flush=True)
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    result = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode:
+        raise SystemExit(f'error: training {name} failed:\n{result.stderr[-3000:]}')
 
 
+def train_all(args, runs):
+    """Train ``[(method, seed)]``, ``--jobs`` at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(lambda run: train(args, *run), runs))
+
+
+# ------------------------------------------------------------------------------------------------ logs
 def training_log(name):
     logs = sorted(glob.glob(osp.join(ROOT, 'experiments', name, f'train_{name}_*.log')))
     if not logs:
@@ -75,13 +176,16 @@ def training_log(name):
 
 
 def log_records(name, logs=None):
-    """``[(iteration, seconds per iteration, {log key: value})]`` from every log of the run, in order."""
+    """``[(iteration, seconds per iteration, {log key: value})]`` from every log of the run, in order; the
+    values are the darkening parameters (``lambda_darkening_*``) and their hypergradient signal-to-noise
+    ratios (``hyper_snr_darkening_*``)."""
     records = []
     for log in logs or training_log(name):
         for line in open(log, errors='replace'):
             found = re.search(r'iter:\s*([\d,]+),.*?time \(data\): ([0-9.]+)', line)
             if found:
-                values = {k: float(v) for k, v in re.findall(r'(lambda_darkening_\w+): ([-+0-9.eE]+)', line)}
+                values = {k: float(v) for k, v in
+                          re.findall(r'((?:lambda|hyper_snr)_darkening_\w+): ([-+0-9.eE]+)', line)}
                 records.append((int(found.group(1).replace(',', '')), float(found.group(2)), values))
     return records
 
@@ -91,46 +195,96 @@ def seconds_per_iteration(name, up_to):
     return float(np.mean(times)) if times else float('nan')
 
 
-def equal_wall_clock_iteration(saved, iters, fixed_seconds_per_iteration, learned_seconds):
-    """The first saved iteration (>= ``iters``) at which the fixed run has trained as long as the learned
-    one did for ``iters`` iterations; the last saved one if none has."""
+def saved_iterations(name):
+    return sorted(int(m.group(1)) for p in glob.glob(osp.join(ROOT, 'experiments', name, 'models', 'net_g_*.pth'))
+                  for m in [re.search(r'net_g_(\d+)\.pth$', p)] if m)
+
+
+def equal_wall_clock_iteration(saved, iters, seconds_per_it, budget_seconds):
+    """The first saved iteration (>= ``iters``) at which a run at ``seconds_per_it`` has trained
+    ``budget_seconds``; the last saved one if none has."""
     later = [it for it in sorted(saved) if it >= iters]
-    return next((it for it in later if it * fixed_seconds_per_iteration >= learned_seconds), later[-1])
+    return next((it for it in later if it * seconds_per_it >= budget_seconds), later[-1])
 
 
-def score(args, path, cache):
-    """Mean real-pair test scores (PSNR, SSIM, gain-matched PSNR, brightness error, ΔE) and exposed-input
-    scores, cached by the checkpoint's and the test split's content."""
+# ------------------------------------------------------------------------------------------------ scores
+def score(args, path, pairs, cache):
+    """Mean real-pair scores of the checkpoint ``path`` as trained (PSNR, SSIM, gain-matched PSNR,
+    brightness error, ΔE; and exposed-input scores where ``pairs`` has them), cached by content."""
     from benchmarks import real_photos
 
     def compute():
         table = {'model': real_photos.methods([f'model={path}@model,model'], args.scale)['model']}
-        options = argparse.Namespace(pairs=args.pairs, scale=args.scale, night=None)
+        options = argparse.Namespace(pairs=pairs, scale=args.scale, night=None)
         return real_photos.evaluate(options, table)['model']
 
-    pairs = sorted(glob.glob(osp.join(args.pairs, '**', '*.png'), recursive=True))
-    return cache.get(f'{file_sha1(path)}:{file_sha1(*pairs)}:x{args.scale}', compute)
+    files = sorted(glob.glob(osp.join(pairs, '**', '*.png'), recursive=True))
+    return cache.get(f'{file_sha1(path)}:{file_sha1(*files)}:x{args.scale}', compute)
 
 
 def mean_std(values):
     return {'mean': float(np.mean(values)), 'std': float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
 
 
-def plot_trajectories(args, path):
-    """The learned darkening parameters against the iteration, one line per seed."""
+def pick_fixed(args, cache):
+    """Score ``fixed`` and every grid point (first seed, ``--iters``) on the upper pairs; return the best
+    method's name and ``{method: {'upper': psnr, 'test': psnr}}``."""
+    seed, table = args.seeds[0], {}
+    for method in ['fixed'] + [method_key(p) for p in args.grid]:
+        path = checkpoint(run_name(args, method, seed), args.iters)
+        table[method] = {'upper': score(args, path, args.upper_pairs, cache)['pairs']['psnr'],
+                         'test': score(args, path, args.pairs, cache)['pairs']['psnr']}
+    return max(table, key=lambda m: table[m]['upper']), table
+
+
+def final_values(args, prefix):
+    """Per seed, the learned run's last logged ``<prefix>*`` values up to ``--iters``."""
+    final = {}
+    for seed in args.seeds:
+        records = [{k: v for k, v in values.items() if k.startswith(prefix)}
+                   for it, _, values in log_records(run_name(args, 'learned', seed)) if it <= args.iters]
+        records = [r for r in records if r]
+        final[str(seed)] = {k[len(prefix):]: v for k, v in (records[-1] if records else {}).items()}
+    return final
+
+
+def ledger(args, grid_table, best, learned_upper):
+    """What limits the learned darkening: how far φ moves the scores at all, and whether the upper data
+    ranks the settings as the test scenes do."""
+    upper = {m: e['upper'] for m, e in grid_table.items()}
+    test = {m: e['test'] for m, e in grid_table.items()}
+    return {
+        'grid_seed': args.seeds[0], 'grid_scores': grid_table, 'picked_on_upper_data': best,
+        'best_on_test': max(test, key=test.get),
+        'test_range_over_fixed_settings': max(test.values()) - min(test.values()),
+        'upper_range_over_fixed_settings': max(upper.values()) - min(upper.values()),
+        'learned_upper_psnr': learned_upper,
+        'final_parameters': final_values(args, 'lambda_darkening_'),
+        'final_hypergradient_snr': final_values(args, 'hyper_snr_darkening_'),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ report
+def plot_trajectories(args, path, start):
+    """The learned darkening parameters against the iteration, one line per seed, the start dashed."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     series = {seed: log_records(run_name(args, 'learned', seed)) for seed in args.seeds}
-    names = sorted({k for records in series.values() for _, _, v in records for k in v})
+    names = sorted({k for records in series.values() for _, _, v in records for k in v
+                    if k.startswith('lambda_darkening_')})
     if not names:
         return
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 2.8), squeeze=False)
     for ax, key in zip(axes[0], names):
+        short = key[len('lambda_darkening_'):]
         for seed, records in series.items():
-            points = [(it, v[key]) for it, _, v in records if key in v]
-            ax.plot(*zip(*points), label=f'seed {seed}')
-        ax.set_title(key.replace('lambda_darkening_', ''), fontsize=9)
+            points = [(it, v[key]) for it, _, v in records if key in v and it <= args.iters]
+            if points:
+                ax.plot(*zip(*points), label=f'seed {seed}')
+        if short in start:
+            ax.axhline(start[short], color='grey', linestyle='--', linewidth=0.8)
+        ax.set_title(short, fontsize=9)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
@@ -145,64 +299,86 @@ def markdown(summary, args):
     for key, entry in summary['aggregate'].items():
         rows.append(f"| {key} | {entry['iterations']} | {entry['seconds_per_iteration']['mean']:.2f} | "
                     + ' | '.join(f"{entry[m]['mean']:.2f} ± {entry[m]['std']:.2f}"
-                                 for m in ('psnr', 'ssim', 'psnr_gain_matched', 'brightness_error_pct',
-                                           'exposed_change_pct')) + ' |')
-    gap = summary['learned_minus_fixed']
+                                 for m in (*METRICS, 'exposed_change_pct')) + ' |')
+    book = summary['ledger']
+    grid_rows = ['| fixed setting | upper pairs PSNR | test PSNR |', '|---|---|---|'] + [
+        f"| {m} | {e['upper']:.2f} | {e['test']:.2f} |" for m, e in book['grid_scores'].items()]
+    gaps = summary['learned_minus']
+
+    def per_seed(values):
+        return ', '.join(f'{d:+.2f}' for d in values) + f' (mean {np.mean(values):+.2f})'
+
     return '\n'.join([
-        '# Learned against fixed darkening (x4, real-pair test scenes)', '', f"`{summary['command']}`", '',
-        f"Seeds {', '.join(map(str, args.seeds))}; mean ± std over seeds.", '', *rows, '',
-        'Learned minus fixed, PSNR (dB), per seed: '
-        + ', '.join(f'{d:+.2f}' for d in gap['equal_iterations']) + ' at equal iterations; '
-        + ', '.join(f'{d:+.2f}' for d in gap['equal_wall_clock']) + ' at equal wall-clock.', '',
-        'Final learned parameters (per seed): ' + '; '.join(
-            ', '.join(f"{k.replace('lambda_darkening_', '')} {v:.2f}" for k, v in final.items())
-            for final in summary['final_parameters'].values()), '',
+        f'# Learned against fixed darkening (x{args.scale}, real-pair test scenes)', '', f"`{summary['command']}`", '',
+        f"Seeds {', '.join(map(str, args.seeds))}; mean ± std over seeds; every network as trained (its own "
+        'exposure).', '', *rows, '',
+        f"Learned minus best fixed ({book['picked_on_upper_data']}, picked on the upper pairs), PSNR (dB), "
+        f"per seed: {per_seed(gaps['best_fixed_equal_iterations'])} at equal iterations; "
+        f"{per_seed(gaps['best_fixed_equal_wall_clock'])} at equal wall-clock. Learned minus pixel loss only at "
+        f"equal wall-clock: {per_seed(gaps['pixel_equal_wall_clock'])}.", '',
+        f"Fixed settings, seed {book['grid_seed']} (the pick's data and the report's):", '', *grid_rows, '',
+        f"Over these settings φ moves the test PSNR by {book['test_range_over_fixed_settings']:.2f} dB and the "
+        f"upper-pair PSNR by {book['upper_range_over_fixed_settings']:.2f} dB; the upper pairs pick "
+        f"{book['picked_on_upper_data']}, the test scenes favour {book['best_on_test']}. Learned, seed "
+        f"{book['grid_seed']}, on the upper pairs: {book['learned_upper_psnr']:.2f} dB.", '',
+        'Final learned parameters and their hypergradient SNR over the last window (per seed): ' + '; '.join(
+            ', '.join(f"{k} {v:.2f} (SNR {book['final_hypergradient_snr'][seed].get(k, float('nan')):.1f})"
+                      for k, v in final.items()) for seed, final in book['final_parameters'].items()), '',
         '![trajectories](darkening.png)', ''])
+
+
+def aggregate(per_run):
+    out = {}
+    for key in dict.fromkeys(r['method'] for r in per_run):
+        runs = [r for r in per_run if r['method'] == key]
+        out[key] = {'iterations': '/'.join(sorted({str(r['iterations']) for r in runs})),
+                    'seconds_per_iteration': mean_std([r['seconds_per_iteration'] for r in runs]),
+                    **{m: mean_std([r['pairs'][m] for r in runs]) for m in METRICS},
+                    'exposed_change_pct': mean_std([r['exposed']['brightness_change_pct'] for r in runs])}
+    return out
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.iters % 500 or args.fixed_extra % 500:
-        raise SystemExit('error: --iters and --fixed-extra must be multiples of 500 (the checkpoint interval)')
-    for seed in args.seeds:
-        train(args, 'learned', seed, args.iters)
-        train(args, 'fixed', seed, args.iters + args.fixed_extra)
-    per_run, gaps = [], {'equal_iterations': [], 'equal_wall_clock': []}
+    first = args.seeds[0]
+    write_pixel_options(args)
+    # the grid first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's
+    train_all(args, [(m, s) for s in args.seeds for m in ('learned', 'fixed')]
+              + [(method_key(p), first) for p in args.grid] + [('pixel', first)])
     cache = ScoreCache(osp.join(ROOT, 'experiments', f'{args.prefix}_scores.json'))
+    best, grid_table = pick_fixed(args, cache)
+    train_all(args, [(best, s) for s in args.seeds[1:]] + [('pixel', s) for s in args.seeds[1:]])
+
+    per_run, gaps = [], {'best_fixed_equal_iterations': [], 'best_fixed_equal_wall_clock': [],
+                         'pixel_equal_wall_clock': []}
     for seed in args.seeds:
-        learned_name, fixed_name = run_name(args, 'learned', seed), run_name(args, 'fixed', seed)
-        learned_time = seconds_per_iteration(learned_name, args.iters) * args.iters
-        fixed_rate = seconds_per_iteration(fixed_name, args.iters + args.fixed_extra)
-        saved = sorted(int(re.search(r'net_g_(\d+)', p).group(1))
-                       for p in glob.glob(osp.join(ROOT, 'experiments', fixed_name, 'models', 'net_g_*.pth'))
-                       if re.search(r'net_g_(\d+)\.pth$', p))
-        equal_time = equal_wall_clock_iteration(saved, args.iters, fixed_rate, learned_time)
+        budget = seconds_per_iteration(run_name(args, 'learned', seed), args.iters) * args.iters
         scored = {}
-        for key, name, iteration in (('learned', learned_name, args.iters), ('fixed', fixed_name, args.iters),
-                                     ('fixed, equal wall-clock', fixed_name, equal_time)):
-            result = score(args, checkpoint(name, iteration), cache)
-            scored[key] = result['pairs']['psnr']
-            per_run.append({'method': key, 'seed': seed, 'iterations': iteration, 'checkpoint':
-                            osp.relpath(checkpoint(name, iteration), ROOT),
-                            'seconds_per_iteration': seconds_per_iteration(name, iteration), **result})
-        gaps['equal_iterations'].append(scored['learned'] - scored['fixed'])
-        gaps['equal_wall_clock'].append(scored['learned'] - scored['fixed, equal wall-clock'])
-    aggregate = {}
-    for key in ('learned', 'fixed', 'fixed, equal wall-clock'):
-        runs = [r for r in per_run if r['method'] == key]
-        aggregate[key] = {'iterations': '/'.join(sorted({str(r['iterations']) for r in runs})),
-                          'seconds_per_iteration': mean_std([r['seconds_per_iteration'] for r in runs]),
-                          **{m: mean_std([r['pairs'][m] for r in runs])
-                             for m in ('psnr', 'ssim', 'psnr_gain_matched', 'brightness_error_pct')},
-                          'exposed_change_pct': mean_std([r['exposed']['brightness_change_pct'] for r in runs])}
-    final = {}
-    for seed in args.seeds:
-        records = [v for it, _, v in log_records(run_name(args, 'learned', seed)) if v and it <= args.iters]
-        final[str(seed)] = records[-1] if records else {}
-    summary = {'command': command_line(), 'runs': per_run, 'aggregate': aggregate, 'learned_minus_fixed': gaps,
-               'final_parameters': final}
+        for label, method in (('learned', 'learned'), (f'best fixed: {best}', best), ('pixel loss only', 'pixel')):
+            name = run_name(args, method, seed)
+            rate = seconds_per_iteration(name, iterations_of(args, method))
+            equal_time = equal_wall_clock_iteration(saved_iterations(name), args.iters, rate, budget)
+            points = [(label, args.iters)] if method == 'learned' else \
+                [(label, args.iters), (f'{label}, equal wall-clock', equal_time)]
+            for key, iteration in points:
+                result = score(args, checkpoint(name, iteration), args.pairs, cache)
+                scored[key if method == 'learned' else ('eq_time' if 'wall' in key else 'eq_iter') + ':' + method] = \
+                    result['pairs']['psnr']
+                per_run.append({'method': key, 'seed': seed, 'iterations': iteration,
+                                'checkpoint': osp.relpath(checkpoint(name, iteration), ROOT),
+                                'seconds_per_iteration': rate, **result})
+        gaps['best_fixed_equal_iterations'].append(scored['learned'] - scored[f'eq_iter:{best}'])
+        gaps['best_fixed_equal_wall_clock'].append(scored['learned'] - scored[f'eq_time:{best}'])
+        gaps['pixel_equal_wall_clock'].append(scored['learned'] - scored['eq_time:pixel'])
+    learned_upper = score(args, checkpoint(run_name(args, 'learned', first), args.iters), args.upper_pairs,
+                          cache)['pairs']['psnr']
+    from trico_basicsr.utils.options import read_options
+    start = read_options(osp.join(ROOT, args.options))['train']['pgr']['darkening']['parameters']
+    summary = {'command': command_line(), 'runs': per_run, 'aggregate': aggregate(per_run),
+               'learned_minus': gaps, 'ledger': ledger(args, grid_table, best, learned_upper),
+               'start_parameters': start}
     os.makedirs(args.out, exist_ok=True)
-    plot_trajectories(args, osp.join(args.out, 'darkening.png'))
+    plot_trajectories(args, osp.join(args.out, 'darkening.png'), start)
     write_report(osp.join(args.out, 'summary'), summary, markdown(summary, args))
     print(json.dumps(gaps))
 

@@ -1,21 +1,116 @@
-"""benchmarks.learned_darkening: what it reads from training logs and how it picks the equal wall-clock checkpoint."""
-from benchmarks.learned_darkening import equal_wall_clock_iteration, log_records
+"""benchmarks.learned_darkening: the runs it names and configures, what it reads from training logs, how it
+picks the equal wall-clock checkpoint and the fixed setting."""
+import pytest
+import yaml
+
+from benchmarks import learned_darkening as ld
 
 LINE = ('2026-12-03 20:45:12,998 INFO: [ld_le..][epoch:  0, iter:   {it}, lr:(2.996e-04,)] [eta: 0:37:59, '
-        'time (data): {t} (0.101)] l_sr: 2.6e-01 lambda_darkening_log_exposure: {e} lambda_sr_pixel: 1.0e+00\n')
+        'time (data): {t} (0.101)] l_sr: 2.6e-01 lambda_darkening_log_exposure: {e} lambda_sr_pixel: 1.0e+00 '
+        'hyper_snr_sr_pixel: 3.0e+00 hyper_snr_darkening_log_exposure: 1.5e+00\n')
 
 
-def test_log_records_read_iteration_time_and_darkening_values(tmp_path):
+def args(*extra):
+    return ld.parse_args(['--pairs', 'test', '--upper-pairs', 'upper', '--out', 'out', *extra])
+
+
+def test_log_records_read_iteration_time_darkening_values_and_their_snr(tmp_path):
     log = tmp_path / 'train_x.log'
     log.write_text(LINE.format(it='100', t='0.968', e='-2.9266e+00') + 'unrelated line\n'
                    + LINE.format(it='1,100', t='1.5', e='-2.5e+00'))
-    records = log_records('x', [str(log)])
+    records = ld.log_records('x', [str(log)])
     assert [(it, t) for it, t, _ in records] == [(100, 0.968), (1100, 1.5)]
-    assert records[1][2] == {'lambda_darkening_log_exposure': -2.5}
+    assert records[1][2] == {'lambda_darkening_log_exposure': -2.5, 'hyper_snr_darkening_log_exposure': 1.5}
 
 
 def test_equal_wall_clock_gives_the_cheaper_run_its_extra_iterations():
     saved = [500, 1000, 1500, 2000, 2500]
-    assert equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 1.0) == 1500   # equal cost: equal iterations
-    assert equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 1.2) == 2000   # learned 20 % dearer: 1,800 -> 2,000
-    assert equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 9.0) == 2500   # never reached: the last one
+    assert ld.equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 1.0) == 1500   # equal cost: equal iterations
+    assert ld.equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 1.2) == 2000   # learned 20 % dearer: 1,800 -> 2,000
+    assert ld.equal_wall_clock_iteration(saved, 1500, 1.0, 1500 * 9.0) == 2500   # never reached: the last one
+
+
+def test_each_method_is_the_same_options_with_its_own_overrides_and_run_name():
+    a = args('--grid', 'log_exposure=-2.2,log_blur=-1', '--prefix', 'p')
+    grid = ld.method_key(a.grid[0])
+    assert grid == 'grid log_exposure=-2.2,log_blur=-1'
+    assert [ld.run_name(a, m, 1) for m in ('learned', 'fixed', 'pixel', grid)] == \
+        ['p_learn_s1', 'p_fixed_s1', 'p_pixel_s1', 'p_grid_log_exposure-2.2_log_blur-1_s1']
+    assert ld.overrides('learned') == [] and ld.overrides('fixed') == ['train:pgr:darkening:learn=false']
+    assert ld.overrides(grid) == ['train:pgr:darkening:learn=false', 'train:pgr:darkening:parameters:log_exposure=-2.2',
+                                  'train:pgr:darkening:parameters:log_blur=-1']
+    assert ld.iterations_of(a, 'pixel') == a.iters + a.plain_extra and ld.iterations_of(a, grid) == a.iters
+
+
+@pytest.mark.parametrize('grid, message', [('log_exposure', 'NAME=VALUE'), ('log_exposure=dark', 'NAME=VALUE'),
+                                           ('exposure=-2', 'unknown darkening parameter')])
+def test_a_bad_grid_point_is_an_error_naming_the_option(grid, message, capsys):
+    with pytest.raises(SystemExit):
+        args('--grid', grid)
+    assert message in capsys.readouterr().err
+
+
+def test_iterations_off_the_checkpoint_interval_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        args('--iters', '750')
+    assert 'multiples of 500' in capsys.readouterr().err
+
+
+def test_the_pixel_baseline_keeps_only_pixel_terms_and_no_upper_level(tmp_path, monkeypatch):
+    monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
+    a = args('--prefix', 'p')
+    a.options = ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS)
+    ld.write_pixel_options(a)
+    pgr = yaml.safe_load(open(tmp_path / ld.pixel_options_path(a)))['train']['pgr']
+    assert list(pgr['sr_terms']) == ['pixel'] and sorted(pgr['illum_terms']) == ['coupling', 'pixel']
+    assert pgr['phases'] == {'cooperative_start': None, 'trilevel_start': None}
+    assert pgr['darkening']['learn'] is False and pgr['darkening']['parameters']['log_exposure'] == -2.9
+
+
+def test_the_fixed_setting_is_picked_on_the_upper_pairs_not_the_test_scenes(monkeypatch):
+    a = args('--grid', 'log_exposure=-2.2')
+    upper = {'fixed': 20.0, 'grid log_exposure=-2.2': 21.0}
+    test = {'fixed': 23.0, 'grid log_exposure=-2.2': 22.0}
+
+    def fake_score(_, path, pairs, cache):
+        method = 'fixed' if '_fixed_' in path else 'grid log_exposure=-2.2'
+        return {'pairs': {'psnr': (upper if pairs == 'upper' else test)[method]}}
+
+    monkeypatch.setattr(ld, 'score', fake_score)
+    best, table = ld.pick_fixed(a, cache=None)
+    assert best == 'grid log_exposure=-2.2'
+    assert table['fixed'] == {'upper': 20.0, 'test': 23.0}
+
+
+def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_baseline(tmp_path, monkeypatch):
+    """The whole flow on stand-in runs: what is trained, what is scored and the gaps the summary states."""
+    trained = []
+    monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
+    monkeypatch.setattr(ld, 'write_pixel_options', lambda a: None)
+    monkeypatch.setattr(ld, 'train_all', lambda a, runs: trained.append(list(runs)))
+    psnr = {'learn': 22.0, 'fixed': 21.5, 'grid': 21.0, 'pixel': 21.2}
+
+    def fake_score(_, path, pairs, cache):
+        method = ld.osp.basename(ld.osp.dirname(ld.osp.dirname(path))).split('_')[1]
+        late = path.endswith('net_g_1500.pth')
+        value = psnr[method] + (0.3 if late else 0) + (1.0 if pairs == 'upper' and method == 'grid' else 0)
+        return {'pairs': {m: value for m in ld.METRICS}, 'exposed': {'brightness_change_pct': 1.0}}
+
+    monkeypatch.setattr(ld, 'score', fake_score)
+    monkeypatch.setattr(ld, 'seconds_per_iteration', lambda name, up_to: 0.5 if '_pixel_' in name else 0.75)
+    monkeypatch.setattr(ld, 'saved_iterations', lambda name: [500, 1000, 1500] if '_pixel_' in name else [500, 1000])
+    monkeypatch.setattr(ld, 'log_records', lambda name: [(100, 0.75, {'lambda_darkening_log_exposure': -2.5,
+                                                                      'hyper_snr_darkening_log_exposure': 2.0})])
+    options = ld.osp.abspath(ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS))
+    ld.main(['--pairs', 'test', '--upper-pairs', 'upper', '--seeds', '0', '1', '--grid', 'log_exposure=-2.2',
+             '--options', options, '--out', str(tmp_path / 'out')])
+    assert trained[0][-2:] == [('grid log_exposure=-2.2', 0), ('pixel', 0)]
+    assert trained[1] == [('grid log_exposure=-2.2', 1), ('pixel', 1)]  # the pick, with its other seeds
+    summary = ld.json.load(open(tmp_path / 'out' / 'summary.json'))
+    assert summary['ledger']['picked_on_upper_data'] == 'grid log_exposure=-2.2'
+    assert summary['ledger']['best_on_test'] == 'fixed'
+    assert summary['learned_minus']['best_fixed_equal_iterations'] == pytest.approx([1.0, 1.0])
+    # the pixel runs are a third cheaper: 1,000 learned iterations buy them 1,500
+    assert summary['learned_minus']['pixel_equal_wall_clock'] == pytest.approx([0.5, 0.5])
+    assert summary['aggregate']['pixel loss only, equal wall-clock']['iterations'] == '1500'
+    assert 'log_exposure -2.50 (SNR 2.0)' in open(tmp_path / 'out' / 'summary.md').read()
