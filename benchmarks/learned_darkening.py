@@ -264,9 +264,28 @@ def ledger(args, grid_table, best, learned_upper):
     }
 
 
+def real_log_exposure(pairs, scale):
+    """Percentiles 10, 50, 90 of the real pairs' own log exposure: ``ln(mean linear dark / mean linear
+    target)`` per pair, both decoded with the sRGB curve (the darkening's ``log_exposure`` is in these units
+    when its camera curve is sRGB): where φ's exposure would sit if it copied the real camera."""
+    import cv2
+
+    from trico_basicsr.data.coupled_degradation import srgb_to_linear
+    from trico_basicsr.data.image_io import read_image
+    ratios = []
+    for target_path in sorted(glob.glob(osp.join(pairs, 'gt', '*.png'))):
+        dark = read_image(osp.join(pairs, f'lq_x{scale}', osp.basename(target_path)))[..., :3]
+        target = cv2.resize(read_image(target_path)[..., :3], dark.shape[1::-1], interpolation=cv2.INTER_AREA)
+        ratios.append(np.log(srgb_to_linear(dark).mean() / srgb_to_linear(target).mean()))
+    if not ratios:
+        raise SystemExit(f'error: no pairs under {pairs}/gt')
+    return dict(zip(('p10', 'median', 'p90'), map(float, np.percentile(ratios, [10, 50, 90]))))
+
+
 # ------------------------------------------------------------------------------------------------ report
-def plot_trajectories(args, path, start):
-    """The learned darkening parameters against the iteration, one line per seed, the start dashed."""
+def plot_trajectories(args, path, start, real_exposure=None):
+    """The learned darkening parameters against the iteration, one line per seed, the start dashed; on
+    ``log_exposure`` the upper pairs' own exposure (median, band from percentile 10 to 90)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -284,6 +303,9 @@ def plot_trajectories(args, path, start):
                 ax.plot(*zip(*points), label=f'seed {seed}')
         if short in start:
             ax.axhline(start[short], color='grey', linestyle='--', linewidth=0.8)
+        if short == 'log_exposure' and real_exposure:
+            ax.axhspan(real_exposure['p10'], real_exposure['p90'], color='orange', alpha=0.15)
+            ax.axhline(real_exposure['median'], color='orange', linewidth=0.8, label='real pairs')
         ax.set_title(short, fontsize=9)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
@@ -320,7 +342,10 @@ def markdown(summary, args):
         f"Over these settings φ moves the test PSNR by {book['test_range_over_fixed_settings']:.2f} dB and the "
         f"upper-pair PSNR by {book['upper_range_over_fixed_settings']:.2f} dB; the upper pairs pick "
         f"{book['picked_on_upper_data']}, the test scenes favour {book['best_on_test']}. Learned, seed "
-        f"{book['grid_seed']}, on the upper pairs: {book['learned_upper_psnr']:.2f} dB.", '',
+        f"{book['grid_seed']}, on the upper pairs: {book['learned_upper_psnr']:.2f} dB. The upper pairs' own log "
+        'exposure (sRGB-decoded dark over target): median {median:.2f}, percentiles 10-90 {p10:.2f} to {p90:.2f} '
+        "(the start: {start:.2f}).".format(start=summary['start_parameters'].get('log_exposure', float('nan')),
+                                         **book['upper_pairs_log_exposure']), '',
         'Final learned parameters and their hypergradient SNR over the last window (per seed): ' + '; '.join(
             ', '.join(f"{k} {v:.2f} (SNR {book['final_hypergradient_snr'][seed].get(k, float('nan')):.1f})"
                       for k, v in final.items()) for seed, final in book['final_parameters'].items()), '',
@@ -374,11 +399,12 @@ def main(argv=None):
                           cache)['pairs']['psnr']
     from trico_basicsr.utils.options import read_options
     start = read_options(osp.join(ROOT, args.options))['train']['pgr']['darkening']['parameters']
+    book = ledger(args, grid_table, best, learned_upper)
+    book['upper_pairs_log_exposure'] = real_log_exposure(args.upper_pairs, args.scale)
     summary = {'command': command_line(), 'runs': per_run, 'aggregate': aggregate(per_run),
-               'learned_minus': gaps, 'ledger': ledger(args, grid_table, best, learned_upper),
-               'start_parameters': start}
+               'learned_minus': gaps, 'ledger': book, 'start_parameters': start}
     os.makedirs(args.out, exist_ok=True)
-    plot_trajectories(args, osp.join(args.out, 'darkening.png'), start)
+    plot_trajectories(args, osp.join(args.out, 'darkening.png'), start, book['upper_pairs_log_exposure'])
     write_report(osp.join(args.out, 'summary'), summary, markdown(summary, args))
     print(json.dumps(gaps))
 

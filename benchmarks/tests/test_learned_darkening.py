@@ -97,6 +97,7 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
         return {'pairs': {m: value for m in ld.METRICS}, 'exposed': {'brightness_change_pct': 1.0}}
 
     monkeypatch.setattr(ld, 'score', fake_score)
+    monkeypatch.setattr(ld, 'real_log_exposure', lambda pairs, scale: {'p10': -3.0, 'median': -2.0, 'p90': -1.0})
     monkeypatch.setattr(ld, 'seconds_per_iteration', lambda name, up_to: 0.5 if '_pixel_' in name else 0.75)
     monkeypatch.setattr(ld, 'saved_iterations', lambda name: [500, 1000, 1500] if '_pixel_' in name else [500, 1000])
     monkeypatch.setattr(ld, 'log_records', lambda name: [(100, 0.75, {'lambda_darkening_log_exposure': -2.5,
@@ -114,3 +115,23 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     assert summary['learned_minus']['pixel_equal_wall_clock'] == pytest.approx([0.5, 0.5])
     assert summary['aggregate']['pixel loss only, equal wall-clock']['iterations'] == '1500'
     assert 'log_exposure -2.50 (SNR 2.0)' in open(tmp_path / 'out' / 'summary.md').read()
+
+
+def test_the_real_pairs_exposure_is_their_linear_light_ratio(tmp_path):
+    """Dark frames made from their targets at exposure e^-2 in linear light read back as log exposure -2."""
+    import cv2
+    import numpy as np
+
+    from trico_basicsr.data.coupled_degradation import linear_to_srgb, srgb_to_linear
+    rng = np.random.default_rng(0)
+    (tmp_path / 'gt').mkdir()
+    (tmp_path / 'lq_x4').mkdir()
+    for i, exposure in enumerate((-1.0, -2.0, -3.0)):
+        target = cv2.resize(rng.uniform(0.2, 0.9, (8, 8, 3)), (64, 64), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+        dark = linear_to_srgb(srgb_to_linear(cv2.resize(target, (16, 16), interpolation=cv2.INTER_AREA))
+                              * np.exp(exposure))
+        for folder, img in (('gt', target), ('lq_x4', dark)):
+            cv2.imwrite(str(tmp_path / folder / f'{i}.png'), np.round(img[..., ::-1] * 65535).astype(np.uint16))
+    found = ld.real_log_exposure(str(tmp_path), 4)
+    assert found['median'] == pytest.approx(-2.0, abs=0.02)
+    assert found['p10'] < -2.5 and found['p90'] > -1.5
