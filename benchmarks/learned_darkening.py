@@ -61,6 +61,10 @@ def parse_args(argv=None):
                         help='iterations the pixel-loss runs train beyond --iters, for the equal wall-clock row')
     parser.add_argument('--grid', nargs='*', default=list(DEFAULT_GRID), metavar='NAME=VALUE[,NAME=VALUE]',
                         help='hand-set darkening points (differentiable_darkening.PARAMETERS), beside the start')
+    parser.add_argument('--test-hr', nargs='*', default=[], metavar='FOLDER',
+                        help='HR test sets darkened by --families (never trained on): a second report beside the pairs')
+    parser.add_argument('--families', nargs='+', default=['heldout_aces_lanczos', 'heldout_banding_jpeg'],
+                        help='darkening families for --test-hr (held out of every training mix)')
     parser.add_argument('--prefix', default='ld', help='run names: <prefix>_<method>_s<seed>')
     parser.add_argument('--scale', type=int, default=4)
     parser.add_argument('--threads', type=int, default=1, help='threads of each training run')
@@ -222,6 +226,23 @@ def score(args, path, pairs, cache):
     return cache.get(f'{file_sha1(path)}:{file_sha1(*files)}:x{args.scale}', compute)
 
 
+def synthetic_sets(args):
+    """``{'<family> / <set>': folder}`` of the ``--test-hr`` sets darkened by ``--families`` (made once,
+    seed 0, under ``experiments/<prefix>_families``)."""
+    if not args.test_hr:
+        return {}
+    from benchmarks.generalisation import synthesise
+    options = argparse.Namespace(families=args.families, test_hr=args.test_hr, scale=args.scale, seed=0)
+    made = synthesise(options, osp.join(ROOT, 'experiments', f'{args.prefix}_families'))
+    return {f'{family} / {name}': folder for (family, name), folder in made.items()}
+
+
+def synthetic_scores(args, path, sets, cache):
+    """``{'<family> / <set>': PSNR}`` of the checkpoint on each synthetic set, and their mean as ``'mean'``."""
+    scores = {key: score(args, path, folder, cache)['pairs']['psnr'] for key, folder in sets.items()}
+    return {**scores, 'mean': float(np.mean(list(scores.values())))} if scores else {}
+
+
 def mean_std(values):
     return {'mean': float(np.mean(values)), 'std': float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
 
@@ -322,6 +343,14 @@ def markdown(summary, args):
         rows.append(f"| {key} | {entry['iterations']} | {entry['seconds_per_iteration']['mean']:.2f} | "
                     + ' | '.join(f"{entry[m]['mean']:.2f} ± {entry[m]['std']:.2f}"
                                  for m in (*METRICS, 'exposed_change_pct')) + ' |')
+    synthetic = [key for key, entry in summary['aggregate'].items() if 'synthetic' in entry]
+    if synthetic:
+        columns = list(summary['aggregate'][synthetic[0]]['synthetic'])
+        rows += ['', 'Never-trained darkening families (PSNR, dB):', '',
+                 '| method | ' + ' | '.join(columns) + ' |', '|---|' + '---|' * len(columns)]
+        rows += [f'| {key} | ' + ' | '.join(f"{summary['aggregate'][key]['synthetic'][c]['mean']:.2f} ± "
+                                            f"{summary['aggregate'][key]['synthetic'][c]['std']:.2f}" for c in columns)
+                 + ' |' for key in synthetic]
     book = summary['ledger']
     grid_rows = ['| fixed setting | upper pairs PSNR | test PSNR |', '|---|---|---|'] + [
         f"| {m} | {e['upper']:.2f} | {e['test']:.2f} |" for m, e in book['grid_scores'].items()]
@@ -360,6 +389,8 @@ def aggregate(per_run):
                     'seconds_per_iteration': mean_std([r['seconds_per_iteration'] for r in runs]),
                     **{m: mean_std([r['pairs'][m] for r in runs]) for m in METRICS},
                     'exposed_change_pct': mean_std([r['exposed']['brightness_change_pct'] for r in runs])}
+        if all(r['synthetic'] for r in runs):
+            out[key]['synthetic'] = {k: mean_std([r['synthetic'][k] for r in runs]) for k in runs[0]['synthetic']}
     return out
 
 
@@ -372,6 +403,7 @@ def main(argv=None):
               + [(method_key(p), first) for p in args.grid] + [('pixel', first)])
     cache = ScoreCache(osp.join(ROOT, 'experiments', f'{args.prefix}_scores.json'))
     best, grid_table = pick_fixed(args, cache)
+    sets = synthetic_sets(args)
     train_all(args, [(best, s) for s in args.seeds[1:]] + [('pixel', s) for s in args.seeds[1:]])
 
     per_run, gaps = [], {'best_fixed_equal_iterations': [], 'best_fixed_equal_wall_clock': [],
@@ -386,7 +418,8 @@ def main(argv=None):
             points = [(label, args.iters)] if method == 'learned' else \
                 [(label, args.iters), (f'{label}, equal wall-clock', equal_time)]
             for key, iteration in points:
-                result = score(args, checkpoint(name, iteration), args.pairs, cache)
+                result = {**score(args, checkpoint(name, iteration), args.pairs, cache),
+                          'synthetic': synthetic_scores(args, checkpoint(name, iteration), sets, cache)}
                 scored[key if method == 'learned' else ('eq_time' if 'wall' in key else 'eq_iter') + ':' + method] = \
                     result['pairs']['psnr']
                 per_run.append({'method': key, 'seed': seed, 'iterations': iteration,

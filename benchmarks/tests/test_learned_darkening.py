@@ -97,6 +97,7 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
         return {'pairs': {m: value for m in ld.METRICS}, 'exposed': {'brightness_change_pct': 1.0}}
 
     monkeypatch.setattr(ld, 'score', fake_score)
+    monkeypatch.setattr(ld, 'synthetic_sets', lambda a: {'family / set': 'synthetic'})
     monkeypatch.setattr(ld, 'real_log_exposure', lambda pairs, scale: {'p10': -3.0, 'median': -2.0, 'p90': -1.0})
     monkeypatch.setattr(ld, 'seconds_per_iteration', lambda name, up_to: 0.5 if '_pixel_' in name else 0.75)
     monkeypatch.setattr(ld, 'saved_iterations', lambda name: [500, 1000, 1500] if '_pixel_' in name else [500, 1000])
@@ -114,7 +115,9 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     # the pixel runs are a third cheaper: 1,000 learned iterations buy them 1,500
     assert summary['learned_minus']['pixel_equal_wall_clock'] == pytest.approx([0.5, 0.5])
     assert summary['aggregate']['pixel loss only, equal wall-clock']['iterations'] == '1500'
-    assert 'log_exposure -2.50 (SNR 2.0)' in open(tmp_path / 'out' / 'summary.md').read()
+    assert summary['aggregate']['learned']['synthetic']['family / set']['mean'] == pytest.approx(22.0)
+    report = open(tmp_path / 'out' / 'summary.md').read()
+    assert 'log_exposure -2.50 (SNR 2.0)' in report and '| family / set | mean |' in report
 
 
 def test_the_real_pairs_exposure_is_their_linear_light_ratio(tmp_path):
