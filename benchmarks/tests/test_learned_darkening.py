@@ -115,6 +115,10 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     # the pixel runs are a third cheaper: 1,000 learned iterations buy them 1,500
     assert summary['learned_minus']['pixel_equal_wall_clock'] == pytest.approx([0.5, 0.5])
     assert summary['aggregate']['pixel loss only, equal wall-clock']['iterations'] == '1500'
+    # the start is shown beside the pick; as dear as learned, the pick needs no separate wall-clock row
+    assert summary['learned_minus']['start_equal_iterations'] == pytest.approx([0.5, 0.5])
+    assert list(summary['aggregate']) == ['learned', 'best fixed: grid log_exposure=-2.2', 'fixed at the start',
+                                          'pixel loss only', 'pixel loss only, equal wall-clock']
     assert summary['aggregate']['learned']['synthetic']['family / set']['mean'] == pytest.approx(22.0)
     report = open(tmp_path / 'out' / 'summary.md').read()
     assert 'log_exposure -2.50 (SNR 2.0)' in report and '| family / set | mean |' in report
