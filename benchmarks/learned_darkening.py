@@ -28,6 +28,7 @@ rank the grid as the test scenes do, and each learned parameter's hypergradient 
 ``summary.md`` and ``darkening.png`` (the learned parameters' trajectories).
 """
 import argparse
+import functools
 import glob
 import json
 import os
@@ -222,8 +223,14 @@ def score(args, path, pairs, cache):
         options = argparse.Namespace(pairs=pairs, scale=args.scale, night=None)
         return real_photos.evaluate(options, table)['model']
 
-    files = sorted(glob.glob(osp.join(pairs, '**', '*.png'), recursive=True))
-    return cache.get(f'{file_sha1(path)}:{file_sha1(*files)}:x{args.scale}', compute)
+    return cache.get(f'{file_sha1(path)}:{folder_sha1(pairs)}:x{args.scale}', compute)
+
+
+@functools.lru_cache(maxsize=None)
+def folder_sha1(folder):
+    """The content identity of a folder of pairs (every PNG below it), read once per process: each pair set
+    is scored for a dozen checkpoints."""
+    return file_sha1(*sorted(glob.glob(osp.join(folder, '**', '*.png'), recursive=True)))
 
 
 def synthetic_sets(args):
