@@ -15,9 +15,11 @@ the same seeds:
   and ``fixed`` are trained with the first seed and scored on the upper pairs; the best of them
   (``best fixed``) is trained with every seed: the fixed method picked on the same data the upper level
   learns from;
-- ``pixel``: pixel loss only, plain joint training (no upper level), φ at the start: the sceptic's
-  baseline. A plain iteration is cheaper, so it trains ``--plain-extra`` iterations further for the
-  equal wall-clock row.
+- ``weights xS`` (``--weights``): hand-set loss weights, every non-pixel term at S times its starting
+  weight and held, plain joint training (no upper level), φ at the start; trained with the first seed and
+  picked on the upper pairs together with the grid;
+- ``pixel``: pixel loss only (``weights x0``), the sceptic's baseline. A plain iteration is cheaper, so the
+  plain methods train ``--plain-extra`` iterations further for the equal wall-clock row.
 
 Runs are named ``<prefix>_<method>_s<seed>`` under ``experiments/`` and resumed, not retrained, when their
 checkpoint exists. Each is scored as trained (the raw network, ``exposure: model``) on the real-pair test
@@ -45,6 +47,7 @@ from benchmarks.common import ROOT, ScoreCache, command_line, file_sha1, write_r
 
 DEFAULT_OPTIONS = 'options/train/trico_light_x4_learned_darkening.yml'
 DEFAULT_GRID = ('log_exposure=-3.6', 'log_exposure=-2.2', 'log_exposure=-1.5')
+DEFAULT_WEIGHTS = (0.3, 1.0, 3.0)
 CHECKPOINT_INTERVAL = 500
 METRICS = ('psnr', 'ssim', 'psnr_gain_matched', 'brightness_error_pct')
 
@@ -62,6 +65,9 @@ def parse_args(argv=None):
                         help='iterations the pixel-loss runs train beyond --iters, for the equal wall-clock row')
     parser.add_argument('--grid', nargs='*', default=list(DEFAULT_GRID), metavar='NAME=VALUE[,NAME=VALUE]',
                         help='hand-set darkening points (differentiable_darkening.PARAMETERS), beside the start')
+    parser.add_argument('--weights', nargs='*', type=float, default=list(DEFAULT_WEIGHTS), metavar='S',
+                        help='hand-set loss weights: every non-pixel term at S times its starting weight, held '
+                             '(no upper level). Default: 0.3 1 3')
     parser.add_argument('--test-hr', nargs='*', default=[], metavar='FOLDER',
                         help='HR test sets darkened by --families (never trained on): a second report beside the pairs')
     parser.add_argument('--families', nargs='+', default=['heldout_aces_lanczos', 'heldout_banding_jpeg'],
@@ -74,6 +80,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.iters % CHECKPOINT_INTERVAL or args.plain_extra % CHECKPOINT_INTERVAL:
         parser.error(f'--iters and --plain-extra must be multiples of {CHECKPOINT_INTERVAL} (the checkpoint interval)')
+    if any(not scale > 0 for scale in args.weights):
+        parser.error(f'--weights: every scale must be positive (0 is the pixel baseline, run anyway), '
+                     f'got {args.weights}')
     try:
         args.grid = [parse_grid_point(point) for point in args.grid]
     except ValueError as error:
@@ -106,8 +115,26 @@ def method_key(point):
     return 'grid ' + ','.join(f'{k}={v:g}' for k, v in point.items())
 
 
+def weights_key(scale):
+    """The method name of a hand-set loss weighting: ``weights x0.3``."""
+    return f'weights x{scale:g}'
+
+
+def is_plain(method):
+    """Methods trained without an upper level (cheaper per iteration): pixel loss only and hand-set weights."""
+    return method == 'pixel' or method.startswith('weights ')
+
+
+def fixed_methods(args):
+    """The fixed methods the upper pairs pick from: the start, the darkening grid, the loss-weight grid."""
+    return ['fixed'] + [method_key(p) for p in args.grid] + [weights_key(s) for s in args.weights]
+
+
 def run_name(args, method, seed):
-    """``<prefix>_learn_s0``, ``<prefix>_fixed_s0``, ``<prefix>_pixel_s0``, ``<prefix>_grid_log_exposure-2.2_s0``."""
+    """``<prefix>_learn_s0``, ``<prefix>_fixed_s0``, ``<prefix>_pixel_s0``, ``<prefix>_grid_log_exposure-2.2_s0``,
+    ``<prefix>_weights0.3_s0``."""
+    if method.startswith('weights x'):
+        return f'{args.prefix}_weights{method[9:]}_s{seed}'
     if method.startswith('grid '):
         return f"{args.prefix}_grid_{method[5:].replace('=', '').replace(',', '_')}_s{seed}"
     return f"{args.prefix}_{'learn' if method == 'learned' else method}_s{seed}"
@@ -118,23 +145,30 @@ def checkpoint(name, iteration):
 
 
 def iterations_of(args, method):
-    return args.iters + (args.plain_extra if method == 'pixel' else 0)
+    return args.iters + (args.plain_extra if is_plain(method) else 0)
 
 
-def pixel_options_path(args):
-    return osp.join('experiments', f'{args.prefix}_pixel.yml')
+def plain_scale(method):
+    """The non-pixel terms' weight factor of a plain method: 0 for ``pixel``, S for ``weights xS``."""
+    return 0.0 if method == 'pixel' else float(method[len('weights x'):])
 
 
-def write_pixel_options(args):
-    """The options file of the pixel-loss baseline: ``--options`` with every non-pixel term dropped, no
-    upper level and φ held (written under ``experiments/``; resolved, no ``_base_``)."""
+def plain_options_path(args, method):
+    """``experiments/<prefix>_pixel.yml``, ``experiments/<prefix>_weights0.3.yml``."""
+    return osp.join('experiments', f"{run_name(args, method, 0)[:-len('_s0')]}.yml")
+
+
+def write_plain_options(args, method):
+    """The options file of a plain method: ``--options`` with every non-pixel term scaled by
+    ``plain_scale(method)`` (0 drops it), no upper level and φ held (written under ``experiments/``; resolved,
+    no ``_base_``)."""
     from benchmarks.quality import fixed_terms
     from trico_basicsr.utils.options import read_options
-    opt = fixed_terms(read_options(osp.join(ROOT, args.options)), 0)
+    opt = fixed_terms(read_options(osp.join(ROOT, args.options)), plain_scale(method))
     pgr = opt['train']['pgr']
     pgr.update(train_levels=['sr', 'illum'], phases={'cooperative_start': None, 'trilevel_start': None})
     pgr.setdefault('darkening', {})['learn'] = False
-    path = osp.join(ROOT, pixel_options_path(args))
+    path = osp.join(ROOT, plain_options_path(args, method))
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
         yaml.safe_dump(opt, f, sort_keys=False)
@@ -142,7 +176,7 @@ def write_pixel_options(args):
 
 def overrides(method):
     """``--force_yml`` entries that turn the options into ``method``."""
-    if method in ('learned', 'pixel'):
+    if method == 'learned' or is_plain(method):  # plain methods hold φ in their own options file
         return []
     held = ['train:pgr:darkening:learn=false']
     if method.startswith('grid '):
@@ -155,7 +189,7 @@ def train(args, method, seed):
     name, iterations = run_name(args, method, seed), iterations_of(args, method)
     if osp.isfile(checkpoint(name, iterations)):
         return
-    options = osp.join(ROOT, args.options if method != 'pixel' else pixel_options_path(args))
+    options = osp.join(ROOT, plain_options_path(args, method) if is_plain(method) else args.options)
     command = [sys.executable, osp.join(ROOT, 'trico_basicsr', 'train.py'), '-opt', options, '--auto_resume',
                '--force_yml', f'manual_seed={seed}', f'name={name}', f'train:total_iter={iterations}',
                *overrides(method)]
@@ -255,10 +289,10 @@ def mean_std(values):
 
 
 def pick_fixed(args, cache):
-    """Score ``fixed`` and every grid point (first seed, ``--iters``) on the upper pairs; return the best
-    method's name and ``{method: {'upper': psnr, 'test': psnr}}``."""
+    """Score ``fixed``, every grid point and every hand-set weighting (first seed, ``--iters``) on the upper
+    pairs; return the best method's name and ``{method: {'upper': psnr, 'test': psnr}}``."""
     seed, table = args.seeds[0], {}
-    for method in ['fixed'] + [method_key(p) for p in args.grid]:
+    for method in fixed_methods(args):
         path = checkpoint(run_name(args, method, seed), args.iters)
         table[method] = {'upper': score(args, path, args.upper_pairs, cache)['pairs']['psnr'],
                          'test': score(args, path, args.pairs, cache)['pairs']['psnr']}
@@ -279,13 +313,21 @@ def final_values(args, prefix):
 def ledger(args, grid_table, best, learned_upper):
     """What limits the learned darkening: how far φ moves the scores at all, and whether the upper data
     ranks the settings as the test scenes do."""
-    upper = {m: e['upper'] for m, e in grid_table.items()}
+    def spread(methods, on):
+        values = [grid_table[m][on] for m in methods if m in grid_table]
+        return max(values) - min(values) if values else 0.0
+
     test = {m: e['test'] for m, e in grid_table.items()}
+    darkening = ['fixed'] + [method_key(p) for p in args.grid]
+    weights = [weights_key(s) for s in args.weights]
     return {
         'grid_seed': args.seeds[0], 'grid_scores': grid_table, 'picked_on_upper_data': best,
         'best_on_test': max(test, key=test.get),
-        'test_range_over_fixed_settings': max(test.values()) - min(test.values()),
-        'upper_range_over_fixed_settings': max(upper.values()) - min(upper.values()),
+        'test_range_over_fixed_settings': spread(grid_table, 'test'),
+        'upper_range_over_fixed_settings': spread(grid_table, 'upper'),
+        # what each kind of hyper-variable can move at all, held at hand-set values
+        'test_range_over_darkening_settings': spread(darkening, 'test'),
+        'test_range_over_loss_weights': spread(weights, 'test'),
         'learned_upper_psnr': learned_upper,
         'final_parameters': final_values(args, 'lambda_darkening_'),
         'final_hypergradient_snr': final_values(args, 'hyper_snr_darkening_'),
@@ -376,7 +418,9 @@ def markdown(summary, args):
         f"equal iterations: {per_seed(gaps['start_equal_iterations'])}. Learned minus pixel loss only at equal "
         f"wall-clock: {per_seed(gaps['pixel_equal_wall_clock'])}.", '',
         f"Fixed settings, seed {book['grid_seed']} (the pick's data and the report's):", '', *grid_rows, '',
-        f"Over these settings φ moves the test PSNR by {book['test_range_over_fixed_settings']:.2f} dB and the "
+        f"Over these settings the test PSNR moves by {book['test_range_over_fixed_settings']:.2f} dB (φ alone: "
+        f"{book['test_range_over_darkening_settings']:.2f}, the hand-set loss weights alone: "
+        f"{book['test_range_over_loss_weights']:.2f}) and the "
         f"upper-pair PSNR by {book['upper_range_over_fixed_settings']:.2f} dB; the upper pairs pick "
         f"{book['picked_on_upper_data']}, the test scenes favour {book['best_on_test']}. Learned, seed "
         f"{book['grid_seed']}, on the upper pairs: {book['learned_upper_psnr']:.2f} dB. The upper pairs' own log "
@@ -405,10 +449,11 @@ def aggregate(per_run):
 def main(argv=None):
     args = parse_args(argv)
     first = args.seeds[0]
-    write_pixel_options(args)
-    # the grid first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's
+    for method in ['pixel'] + [weights_key(s) for s in args.weights]:
+        write_plain_options(args, method)
+    # the grids first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's
     train_all(args, [(m, s) for s in args.seeds for m in ('learned', 'fixed')]
-              + [(method_key(p), first) for p in args.grid] + [('pixel', first)])
+              + [(m, first) for m in fixed_methods(args)[1:]] + [('pixel', first)])
     cache = ScoreCache(osp.join(ROOT, 'experiments', f'{args.prefix}_scores.json'))
     best, grid_table = pick_fixed(args, cache)
     sets = synthetic_sets(args)

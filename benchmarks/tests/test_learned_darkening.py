@@ -60,35 +60,72 @@ def test_the_pixel_baseline_keeps_only_pixel_terms_and_no_upper_level(tmp_path, 
     monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
     a = args('--prefix', 'p')
     a.options = ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS)
-    ld.write_pixel_options(a)
-    pgr = yaml.safe_load(open(tmp_path / ld.pixel_options_path(a)))['train']['pgr']
+    ld.write_plain_options(a, 'pixel')
+    assert ld.plain_options_path(a, 'pixel') == ld.osp.join('experiments', 'p_pixel.yml')
+    pgr = yaml.safe_load(open(tmp_path / ld.plain_options_path(a, 'pixel')))['train']['pgr']
     assert list(pgr['sr_terms']) == ['pixel'] and sorted(pgr['illum_terms']) == ['coupling', 'pixel']
     assert pgr['phases'] == {'cooperative_start': None, 'trilevel_start': None}
     assert pgr['darkening']['learn'] is False and pgr['darkening']['parameters']['log_exposure'] == -2.9
 
 
+def test_a_hand_set_weighting_scales_every_non_pixel_term_and_trains_plain(tmp_path, monkeypatch):
+    from benchmarks.quality import PIXEL_TERMS
+    from trico_basicsr.pgr.config import load_pgr_config, to_dict
+    from trico_basicsr.utils.options import read_options
+    monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
+    a = args('--prefix', 'p', '--weights', '3')
+    a.options = ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS)
+    method = ld.weights_key(3.0)
+    assert method == 'weights x3' and ld.run_name(a, method, 2) == 'p_weights3_s2'
+    assert ld.is_plain(method) and ld.overrides(method) == []
+    assert ld.iterations_of(a, method) == a.iters + a.plain_extra
+    ld.write_plain_options(a, method)
+    pgr = yaml.safe_load(open(tmp_path / ld.plain_options_path(a, method)))['train']['pgr']
+    start = to_dict(load_pgr_config(read_options(a.options)['train']['pgr']))
+    scaled = 0
+    for level in ('sr_terms', 'illum_terms'):
+        assert sorted(pgr[level]) == sorted(start[level])
+        for name, term in pgr[level].items():
+            factor = 1.0 if name in PIXEL_TERMS else 3.0  # the pixel and coupling terms anchor the scale
+            scaled += factor == 3.0
+            assert term['loss_weight'] == pytest.approx(factor * start[level][name]['loss_weight'])
+    assert scaled >= 4
+    assert pgr['phases'] == {'cooperative_start': None, 'trilevel_start': None}
+    assert pgr['darkening']['learn'] is False
+
+
+@pytest.mark.parametrize('scale', ['0', '-1'])
+def test_a_weighting_that_is_not_positive_is_refused_naming_the_option(scale, capsys):
+    with pytest.raises(SystemExit):
+        args('--weights', scale)
+    assert '--weights' in capsys.readouterr().err
+
+
 def test_the_fixed_setting_is_picked_on_the_upper_pairs_not_the_test_scenes(monkeypatch):
-    a = args('--grid', 'log_exposure=-2.2')
-    upper = {'fixed': 20.0, 'grid log_exposure=-2.2': 21.0}
-    test = {'fixed': 23.0, 'grid log_exposure=-2.2': 22.0}
+    a = args('--grid', 'log_exposure=-2.2', '--weights', '0.5')
+    upper = {'fixed': 20.0, 'grid log_exposure=-2.2': 21.0, 'weights x0.5': 20.5}
+    test = {'fixed': 23.0, 'grid log_exposure=-2.2': 22.0, 'weights x0.5': 22.5}
 
     def fake_score(_, path, pairs, cache):
-        method = 'fixed' if '_fixed_' in path else 'grid log_exposure=-2.2'
+        method = ('fixed' if '_fixed_' in path else 'weights x0.5' if '_weights0.5_' in path
+                  else 'grid log_exposure=-2.2')
         return {'pairs': {'psnr': (upper if pairs == 'upper' else test)[method]}}
 
     monkeypatch.setattr(ld, 'score', fake_score)
     best, table = ld.pick_fixed(a, cache=None)
     assert best == 'grid log_exposure=-2.2'
-    assert table['fixed'] == {'upper': 20.0, 'test': 23.0}
+    assert table['fixed'] == {'upper': 20.0, 'test': 23.0} and table['weights x0.5'] == {'upper': 20.5, 'test': 22.5}
+    upper['weights x0.5'] = 21.5  # the loss-weight grid competes in the same pick
+    assert ld.pick_fixed(a, cache=None)[0] == 'weights x0.5'
 
 
 def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_baseline(tmp_path, monkeypatch):
     """The whole flow on stand-in runs: what is trained, what is scored and the gaps the summary states."""
     trained = []
     monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
-    monkeypatch.setattr(ld, 'write_pixel_options', lambda a: None)
+    monkeypatch.setattr(ld, 'write_plain_options', lambda a, method: None)
     monkeypatch.setattr(ld, 'train_all', lambda a, runs: trained.append(list(runs)))
-    psnr = {'learn': 22.0, 'fixed': 21.5, 'grid': 21.0, 'pixel': 21.2}
+    psnr = {'learn': 22.0, 'fixed': 21.5, 'grid': 21.0, 'pixel': 21.2, 'weights2': 21.1, 'weights4': 21.4}
 
     def fake_score(_, path, pairs, cache):
         method = ld.osp.basename(ld.osp.dirname(ld.osp.dirname(path))).split('_')[1]
@@ -99,18 +136,24 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     monkeypatch.setattr(ld, 'score', fake_score)
     monkeypatch.setattr(ld, 'synthetic_sets', lambda a: {'family / set': 'synthetic'})
     monkeypatch.setattr(ld, 'real_log_exposure', lambda pairs, scale: {'p10': -3.0, 'median': -2.0, 'p90': -1.0})
-    monkeypatch.setattr(ld, 'seconds_per_iteration', lambda name, up_to: 0.5 if '_pixel_' in name else 0.75)
-    monkeypatch.setattr(ld, 'saved_iterations', lambda name: [500, 1000, 1500] if '_pixel_' in name else [500, 1000])
+    plain = ('_pixel_', '_weights')
+    monkeypatch.setattr(ld, 'seconds_per_iteration',
+                        lambda name, up_to: 0.5 if any(p in name for p in plain) else 0.75)
+    monkeypatch.setattr(ld, 'saved_iterations',
+                        lambda name: [500, 1000, 1500] if any(p in name for p in plain) else [500, 1000])
     monkeypatch.setattr(ld, 'log_records', lambda name: [(100, 0.75, {'lambda_darkening_log_exposure': -2.5,
                                                                       'hyper_snr_darkening_log_exposure': 2.0})])
     options = ld.osp.abspath(ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS))
     ld.main(['--pairs', 'test', '--upper-pairs', 'upper', '--seeds', '0', '1', '--grid', 'log_exposure=-2.2',
-             '--options', options, '--out', str(tmp_path / 'out')])
-    assert trained[0][-2:] == [('grid log_exposure=-2.2', 0), ('pixel', 0)]
+             '--weights', '2', '4', '--options', options, '--out', str(tmp_path / 'out')])
+    assert trained[0][-4:] == [('grid log_exposure=-2.2', 0), ('weights x2', 0), ('weights x4', 0), ('pixel', 0)]
     assert trained[1] == [('grid log_exposure=-2.2', 1), ('pixel', 1)]  # the pick, with its other seeds
     summary = ld.json.load(open(tmp_path / 'out' / 'summary.json'))
     assert summary['ledger']['picked_on_upper_data'] == 'grid log_exposure=-2.2'
     assert summary['ledger']['best_on_test'] == 'fixed'
+    assert summary['ledger']['test_range_over_darkening_settings'] == pytest.approx(0.5)   # fixed 21.5, grid 21.0
+    assert summary['ledger']['test_range_over_loss_weights'] == pytest.approx(0.3)        # x2 21.1, x4 21.4
+    assert summary['ledger']['test_range_over_fixed_settings'] == pytest.approx(0.5)
     assert summary['learned_minus']['best_fixed_equal_iterations'] == pytest.approx([1.0, 1.0])
     # the pixel runs are a third cheaper: 1,000 learned iterations buy them 1,500
     assert summary['learned_minus']['pixel_equal_wall_clock'] == pytest.approx([0.5, 0.5])
