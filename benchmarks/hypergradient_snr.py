@@ -29,6 +29,14 @@ SETTINGS = {
     'Adam unroll, upper data = upper_reinhard_skip': {'train:pgr:response_step': 'optimizer',
                                                       'train:pgr:upper_data:preset': 'upper_reinhard_skip'},
 }
+#: The upper level's horizon (docs/pgr.md, "Accumulated hypergradients" and step 3's K unrolled steps): run with
+#: ``--options options/train/trico_light_x4_learned_darkening.yml --upper-interval 20`` (a multiple of 4).
+HORIZONS = {
+    'one-step response': {'train:pgr:unroll_steps': 1, 'train:pgr:hyper_accumulate': 1},
+    '3 unrolled steps': {'train:pgr:unroll_steps': 3, 'train:pgr:hyper_accumulate': 1},
+    '4 hypergradients per update': {'train:pgr:unroll_steps': 1, 'train:pgr:hyper_accumulate': 4},
+}
+SETTINGS.update(HORIZONS)
 
 
 def train(changes, args, root):
@@ -64,17 +72,24 @@ def markdown(results, command):
              f"{results['window']} hypergradients, seed {results['seed']}, CPU.", '',
              'SNR = |mean| / standard error of each component of dF/dlambda over the window: above 2 its sign is '
              'reliable; around 1 Adam turns noise into full-size lambda steps.', '',
-             '| setting | median SNR | components with SNR > 2 | lambda range | seconds |', '|---|---|---|---|---|']
+             '| setting | median SNR | components with SNR > 2 | loss-weight range | seconds |',
+             '|---|---|---|---|---|']
     for name, r in results['settings'].items():
         snr = sorted(r['snr'].values())
         strong = sum(v > 2 for v in snr)
-        weights = list(r['lambda'].values())
+        weights = [w for k, w in r['lambda'].items() if not k.startswith('darkening_')]  # loss weights only
         lines.append(f"| {name} | {snr[len(snr) // 2]:.2f} | {strong} of {len(snr)} | "
                      f"{min(weights):.3f}–{max(weights):.3f} | {r['seconds']:.0f} |")
     lines += ['', 'Per component:', '', '| setting | ' + ' | '.join(next(iter(results['settings'].values()))['snr']) +
               ' |', '|---|' + '---|' * len(next(iter(results['settings'].values()))['snr'])]
     for name, r in results['settings'].items():
         lines.append(f'| {name} | ' + ' | '.join(f'{v:.2f}' for v in r['snr'].values()) + ' |')
+    darkening = [k for k in next(iter(results['settings'].values()))['lambda'] if k.startswith('darkening_')]
+    if darkening:  # the learned degradation's parameters: where each setting left them
+        lines += ['', 'Darkening parameters at the end:', '', '| setting | ' + ' | '.join(darkening) + ' |',
+                  '|---|' + '---|' * len(darkening)]
+        lines += [f'| {name} | ' + ' | '.join(f"{r['lambda'][k]:.3f}" for k in darkening) + ' |'
+                  for name, r in results['settings'].items()]
     return '\n'.join(lines) + '\n'
 
 
