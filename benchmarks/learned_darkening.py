@@ -184,9 +184,9 @@ def overrides(method):
     return held
 
 
-def train(args, method, seed):
-    """Train (or resume) one run to its iterations with the plugin's entry point."""
-    name, iterations = run_name(args, method, seed), iterations_of(args, method)
+def train(args, method, seed, iterations=None):
+    """Train (or resume) one run to ``iterations`` (default: its method's) with the plugin's entry point."""
+    name, iterations = run_name(args, method, seed), iterations or iterations_of(args, method)
     if osp.isfile(checkpoint(name, iterations)):
         return
     options = osp.join(ROOT, plain_options_path(args, method) if is_plain(method) else args.options)
@@ -201,7 +201,7 @@ def train(args, method, seed):
 
 
 def train_all(args, runs):
-    """Train ``[(method, seed)]``, ``--jobs`` at a time."""
+    """Train ``[(method, seed)]`` or ``[(method, seed, iterations)]``, ``--jobs`` at a time."""
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         list(pool.map(lambda run: train(args, *run), runs))
 
@@ -451,13 +451,14 @@ def main(argv=None):
     first = args.seeds[0]
     for method in ['pixel'] + [weights_key(s) for s in args.weights]:
         write_plain_options(args, method)
-    # the grids first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's
+    # the grids first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's;
+    # the hand-set weightings only to --iters, where the pick is made (the pick trains on for its wall-clock row)
     train_all(args, [(m, s) for s in args.seeds for m in ('learned', 'fixed')]
-              + [(m, first) for m in fixed_methods(args)[1:]] + [('pixel', first)])
+              + [(m, first, args.iters) for m in fixed_methods(args)[1:]] + [('pixel', first)])
     cache = ScoreCache(osp.join(ROOT, 'experiments', f'{args.prefix}_scores.json'))
     best, grid_table = pick_fixed(args, cache)
     sets = synthetic_sets(args)
-    train_all(args, [(best, s) for s in args.seeds[1:]] + [('pixel', s) for s in args.seeds[1:]])
+    train_all(args, [(best, s) for s in args.seeds[int(not is_plain(best)):]] + [('pixel', s) for s in args.seeds[1:]])
 
     per_run, gaps = [], {'best_fixed_equal_iterations': [], 'best_fixed_equal_wall_clock': [],
                          'start_equal_iterations': [], 'pixel_equal_wall_clock': []}

@@ -119,8 +119,9 @@ def test_the_fixed_setting_is_picked_on_the_upper_pairs_not_the_test_scenes(monk
     assert ld.pick_fixed(a, cache=None)[0] == 'weights x0.5'
 
 
-def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_baseline(tmp_path, monkeypatch):
-    """The whole flow on stand-in runs: what is trained, what is scored and the gaps the summary states."""
+def run_flow(tmp_path, monkeypatch, upper_favourite):
+    """``main`` on stand-in runs (``upper_favourite`` scores 1 dB better on the upper pairs than on the test
+    scenes); returns the training calls and the summary."""
     trained = []
     monkeypatch.setattr(ld, 'ROOT', str(tmp_path))
     monkeypatch.setattr(ld, 'write_plain_options', lambda a, method: None)
@@ -130,7 +131,7 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     def fake_score(_, path, pairs, cache):
         method = ld.osp.basename(ld.osp.dirname(ld.osp.dirname(path))).split('_')[1]
         late = path.endswith('net_g_1500.pth')
-        value = psnr[method] + (0.3 if late else 0) + (1.0 if pairs == 'upper' and method == 'grid' else 0)
+        value = psnr[method] + (0.3 if late else 0) + (1.0 if pairs == 'upper' and method == upper_favourite else 0)
         return {'pairs': {m: value for m in ld.METRICS}, 'exposed': {'brightness_change_pct': 1.0}}
 
     monkeypatch.setattr(ld, 'score', fake_score)
@@ -146,9 +147,16 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     options = ld.osp.abspath(ld.osp.join(ld.osp.dirname(ld.__file__), '..', ld.DEFAULT_OPTIONS))
     ld.main(['--pairs', 'test', '--upper-pairs', 'upper', '--seeds', '0', '1', '--grid', 'log_exposure=-2.2',
              '--weights', '2', '4', '--options', options, '--out', str(tmp_path / 'out')])
-    assert trained[0][-4:] == [('grid log_exposure=-2.2', 0), ('weights x2', 0), ('weights x4', 0), ('pixel', 0)]
+    return trained, ld.json.load(open(tmp_path / 'out' / 'summary.json'))
+
+
+def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_baseline(tmp_path, monkeypatch):
+    """The whole flow on stand-in runs: what is trained, what is scored and the gaps the summary states."""
+    trained, summary = run_flow(tmp_path, monkeypatch, upper_favourite='grid')
+    # the grids train to --iters at the first seed, where the pick is made
+    assert trained[0][-4:] == [('grid log_exposure=-2.2', 0, 1000), ('weights x2', 0, 1000),
+                               ('weights x4', 0, 1000), ('pixel', 0)]
     assert trained[1] == [('grid log_exposure=-2.2', 1), ('pixel', 1)]  # the pick, with its other seeds
-    summary = ld.json.load(open(tmp_path / 'out' / 'summary.json'))
     assert summary['ledger']['picked_on_upper_data'] == 'grid log_exposure=-2.2'
     assert summary['ledger']['best_on_test'] == 'fixed'
     assert summary['ledger']['test_range_over_darkening_settings'] == pytest.approx(0.5)   # fixed 21.5, grid 21.0
@@ -165,6 +173,15 @@ def test_the_report_compares_learned_with_the_picked_setting_and_the_pixel_basel
     assert summary['aggregate']['learned']['synthetic']['family / set']['mean'] == pytest.approx(22.0)
     report = open(tmp_path / 'out' / 'summary.md').read()
     assert 'log_exposure -2.50 (SNR 2.0)' in report and '| family / set | mean |' in report
+
+
+def test_a_picked_hand_set_weighting_trains_on_for_its_equal_wall_clock_row(tmp_path, monkeypatch):
+    trained, summary = run_flow(tmp_path, monkeypatch, upper_favourite='weights2')
+    assert summary['ledger']['picked_on_upper_data'] == 'weights x2'
+    # every seed, the first included, to --iters + --plain-extra
+    assert trained[1] == [('weights x2', 0), ('weights x2', 1), ('pixel', 1)]
+    assert summary['aggregate']['best fixed: weights x2, equal wall-clock']['iterations'] == '1500'
+    assert summary['learned_minus']['best_fixed_equal_wall_clock'] == pytest.approx([0.6, 0.6])  # 22.0 - 21.4
 
 
 def test_the_real_pairs_exposure_is_their_linear_light_ratio(tmp_path):
