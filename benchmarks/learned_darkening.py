@@ -18,8 +18,9 @@ the same seeds:
 - ``weights xS`` (``--weights``): hand-set loss weights, every non-pixel term at S times its starting
   weight and held, plain joint training (no upper level), φ at the start; trained with the first seed and
   picked on the upper pairs together with the grid;
-- ``pixel``: pixel loss only (``weights x0``), the sceptic's baseline. A plain iteration is cheaper, so the
-  plain methods train ``--plain-extra`` iterations further for the equal wall-clock row.
+- ``pixel``: pixel loss only (``weights x0``), the sceptic's baseline. A plain iteration is cheaper, so
+  ``pixel`` and a picked hand-set weighting train ``--plain-extra`` iterations further for the equal
+  wall-clock row.
 
 Runs are named ``<prefix>_<method>_s<seed>`` under ``experiments/`` and resumed, not retrained, when their
 checkpoint exists. Each is scored as trained (the raw network, ``exposure: model``) on the real-pair test
@@ -48,6 +49,7 @@ from benchmarks.common import ROOT, ScoreCache, command_line, file_sha1, write_r
 DEFAULT_OPTIONS = 'options/train/trico_light_x4_learned_darkening.yml'
 DEFAULT_GRID = ('log_exposure=-3.6', 'log_exposure=-2.2', 'log_exposure=-1.5')
 DEFAULT_WEIGHTS = (0.3, 1.0, 3.0)
+WEIGHTS = 'weights x'  # method names of the hand-set weightings: 'weights x0.3'
 CHECKPOINT_INTERVAL = 500
 METRICS = ('psnr', 'ssim', 'psnr_gain_matched', 'brightness_error_pct')
 
@@ -62,7 +64,8 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--iters', type=int, default=1000, help='iterations of each run (a multiple of 500)')
     parser.add_argument('--plain-extra', type=int, default=500,
-                        help='iterations the pixel-loss runs train beyond --iters, for the equal wall-clock row')
+                        help='iterations the plain runs (pixel loss, a picked hand-set weighting) train beyond '
+                             '--iters, for the equal wall-clock row')
     parser.add_argument('--grid', nargs='*', default=list(DEFAULT_GRID), metavar='NAME=VALUE[,NAME=VALUE]',
                         help='hand-set darkening points (differentiable_darkening.PARAMETERS), beside the start')
     parser.add_argument('--weights', nargs='*', type=float, default=list(DEFAULT_WEIGHTS), metavar='S',
@@ -117,12 +120,12 @@ def method_key(point):
 
 def weights_key(scale):
     """The method name of a hand-set loss weighting: ``weights x0.3``."""
-    return f'weights x{scale:g}'
+    return f'{WEIGHTS}{scale:g}'
 
 
 def is_plain(method):
     """Methods trained without an upper level (cheaper per iteration): pixel loss only and hand-set weights."""
-    return method == 'pixel' or method.startswith('weights ')
+    return method == 'pixel' or method.startswith(WEIGHTS)
 
 
 def fixed_methods(args):
@@ -133,8 +136,8 @@ def fixed_methods(args):
 def run_name(args, method, seed):
     """``<prefix>_learn_s0``, ``<prefix>_fixed_s0``, ``<prefix>_pixel_s0``, ``<prefix>_grid_log_exposure-2.2_s0``,
     ``<prefix>_weights0.3_s0``."""
-    if method.startswith('weights x'):
-        return f'{args.prefix}_weights{method[9:]}_s{seed}'
+    if method.startswith(WEIGHTS):
+        return f'{args.prefix}_weights{method[len(WEIGHTS):]}_s{seed}'
     if method.startswith('grid '):
         return f"{args.prefix}_grid_{method[5:].replace('=', '').replace(',', '_')}_s{seed}"
     return f"{args.prefix}_{'learn' if method == 'learned' else method}_s{seed}"
@@ -150,7 +153,7 @@ def iterations_of(args, method):
 
 def plain_scale(method):
     """The non-pixel terms' weight factor of a plain method: 0 for ``pixel``, S for ``weights xS``."""
-    return 0.0 if method == 'pixel' else float(method[len('weights x'):])
+    return 0.0 if method == 'pixel' else float(method[len(WEIGHTS):])
 
 
 def plain_options_path(args, method):
