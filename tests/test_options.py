@@ -134,3 +134,15 @@ def test_stage2_drops_the_middle_levels_no_reference_terms(stage2):
     assert len(stage1['train']['pgr']['illum_terms']) > 3
     for term in ('coupling', 'pixel'):
         assert stage2['train']['pgr']['illum_terms'][term] == stage1['train']['pgr']['illum_terms'][term]
+
+
+def test_the_learned_darkening_regimes_differ_only_in_the_lower_levels_data():
+    """The synthetic-lower-levels study is the learned-darkening recipe with the real sources removed: the
+    same darkening start, the same PGR and upper data (base depth forces it to restate the parameters)."""
+    pair = [read_options(osp.join(ROOT, 'options', 'train', f'trico_light_x4_learned_darkening{s}.yml'))
+            for s in ('', '_synthetic')]
+    assert pair[0]['train'] == pair[1]['train']
+    assert sorted(pair[0]['datasets']['train']['sources']) == ['exposed', 'real', 'synthetic']
+    assert list(pair[1]['datasets']['train']['sources']) == ['synthetic']
+    assert pair[1]['datasets']['train']['sources']['synthetic'] == {
+        **pair[0]['datasets']['train']['sources']['synthetic'], 'probability': 1.0}
