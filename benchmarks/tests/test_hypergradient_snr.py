@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers.runs import ROOT
 
 
@@ -29,3 +31,13 @@ def test_the_report_keeps_the_darkening_parameters_out_of_the_loss_weight_range(
     assert '| one-step response | 3.00 | 1 of 2 | 0.800–1.200 | 1 |' in report
     assert '| 4 hypergradients per update | -3.100 |' in report
     assert HORIZONS['3 unrolled steps']['train:pgr:unroll_steps'] == 3
+
+
+def test_the_default_run_keeps_to_the_demo_settings_and_a_horizon_is_chosen_by_name(capsys):
+    """The horizons accumulate 4 hypergradients, which the demo's interval of 10 does not divide."""
+    from benchmarks.hypergradient_snr import HORIZONS, SETTINGS, parse_args
+    assert parse_args([]).settings == list(SETTINGS) and not set(HORIZONS) & set(SETTINGS)
+    assert parse_args(['--settings', '3 unrolled steps']).settings == ['3 unrolled steps']
+    with pytest.raises(SystemExit):
+        parse_args(['--settings', '5 unrolled steps'])
+    assert 'invalid choice' in capsys.readouterr().err
