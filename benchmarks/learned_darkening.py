@@ -128,9 +128,19 @@ def is_plain(method):
     return method == 'pixel' or method.startswith(WEIGHTS)
 
 
+def darkening_settings(args):
+    """The fixed darkenings: the start and the ``--grid`` points (loss weights learned)."""
+    return ['fixed'] + [method_key(p) for p in args.grid]
+
+
+def weightings(args):
+    """The hand-set loss weightings of ``--weights`` (plain training, φ at the start)."""
+    return [weights_key(s) for s in args.weights]
+
+
 def fixed_methods(args):
     """The fixed methods the upper pairs pick from: the start, the darkening grid, the loss-weight grid."""
-    return ['fixed'] + [method_key(p) for p in args.grid] + [weights_key(s) for s in args.weights]
+    return darkening_settings(args) + weightings(args)
 
 
 def run_name(args, method, seed):
@@ -317,20 +327,18 @@ def ledger(args, grid_table, best, learned_upper):
     """What limits the learned darkening: how far φ moves the scores at all, and whether the upper data
     ranks the settings as the test scenes do."""
     def spread(methods, on):
-        values = [grid_table[m][on] for m in methods if m in grid_table]
+        values = [grid_table[m][on] for m in methods]
         return max(values) - min(values) if values else 0.0
 
     test = {m: e['test'] for m, e in grid_table.items()}
-    darkening = ['fixed'] + [method_key(p) for p in args.grid]
-    weights = [weights_key(s) for s in args.weights]
     return {
         'grid_seed': args.seeds[0], 'grid_scores': grid_table, 'picked_on_upper_data': best,
         'best_on_test': max(test, key=test.get),
         'test_range_over_fixed_settings': spread(grid_table, 'test'),
         'upper_range_over_fixed_settings': spread(grid_table, 'upper'),
         # what each kind of hyper-variable can move at all, held at hand-set values
-        'test_range_over_darkening_settings': spread(darkening, 'test'),
-        'test_range_over_loss_weights': spread(weights, 'test'),
+        'test_range_over_darkening_settings': spread(darkening_settings(args), 'test'),
+        'test_range_over_loss_weights': spread(weightings(args), 'test'),
         'learned_upper_psnr': learned_upper,
         'final_parameters': final_values(args, 'lambda_darkening_'),
         'final_hypergradient_snr': final_values(args, 'hyper_snr_darkening_'),
@@ -452,7 +460,7 @@ def aggregate(per_run):
 def main(argv=None):
     args = parse_args(argv)
     first = args.seeds[0]
-    for method in ['pixel'] + [weights_key(s) for s in args.weights]:
+    for method in ['pixel'] + weightings(args):
         write_plain_options(args, method)
     # the grids first, so that the pick (on the upper pairs) can send its other seeds to train beside the baseline's;
     # the hand-set weightings only to --iters, where the pick is made (the pick trains on for its wall-clock row)
